@@ -1,0 +1,12 @@
+"""drywet: audio quality simulation and inversion.
+
+Effects share one parameter spec each (``drywet.spec``), a fast numpy implementation and a
+differentiable torch twin. See README.md for the tour.
+"""
+
+from .errors import AudioError, DependencyError, DrywetError, ParameterError
+from .registry import EFFECTS, get_effect
+
+__version__ = "0.1.0"
+
+__all__ = ["AudioError", "DependencyError", "DrywetError", "EFFECTS", "ParameterError", "get_effect", "__version__"]

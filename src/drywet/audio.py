@@ -1,0 +1,80 @@
+"""Validation and layout of audio arrays: (channels, samples) or (batch, channels, samples).
+
+The layout is never guessed from the shape (a 2x2 array is ambiguous): 2-D arrays are
+(channels, samples), 3-D arrays are (batch, channels, samples), anything else is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import AudioError
+
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 768_000
+
+
+def is_tensor(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def check_sample_rate(sample_rate: Any) -> int:
+    """Return ``sample_rate`` as an int, or raise AudioError saying what is accepted."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer, np.floating)):
+        raise AudioError(f"sample_rate must be a number of Hz such as 44100, got {sample_rate!r}")
+    if not float(sample_rate).is_integer():
+        raise AudioError(f"sample_rate must be a whole number of Hz, got {sample_rate}")
+    sr = int(sample_rate)
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"sample_rate={sr} Hz is outside [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] Hz; "
+            "pass the rate the audio was recorded at (e.g. 44100 or 48000)"
+        )
+    return sr
+
+
+def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
+    """Check ``x`` and return it as a 3-D (batch, channels, samples) view.
+
+    Returns:
+        (x3, was_2d): the 3-D array/tensor and whether the input was 2-D.
+
+    Raises:
+        AudioError: not a float numpy array / torch tensor, wrong number of dimensions,
+            zero channels, or NaN/Inf samples.
+    """
+    if is_tensor(x):
+        import torch
+
+        if not torch.is_floating_point(x):
+            raise AudioError(f"{name} must be a float tensor, got {x.dtype}; use x.float() (and scale ints to [-1, 1])")
+        finite = bool(torch.isfinite(x).all()) if x.numel() else True
+    elif isinstance(x, np.ndarray):
+        if x.dtype.kind != "f":
+            raise AudioError(
+                f"{name} must be a float array, got {x.dtype}; convert with "
+                "x.astype(np.float32) / np.iinfo(x.dtype).max for integer PCM"
+            )
+        finite = bool(np.isfinite(x).all())
+    else:
+        raise AudioError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
+    if x.ndim not in (2, 3):
+        hint = " For a 1-D mono signal pass x[None, :]." if x.ndim == 1 else ""
+        raise AudioError(
+            f"{name} must have shape (channels, samples) or (batch, channels, samples), "
+            f"got shape {tuple(x.shape)}.{hint}"
+        )
+    if x.shape[-2] == 0:
+        raise AudioError(f"{name} has zero channels (shape {tuple(x.shape)}); give at least one channel")
+    if not allow_empty and x.shape[-1] == 0:
+        raise AudioError(f"{name} holds no samples; give at least one sample")
+    if not finite:
+        raise AudioError(f"{name} contains NaN or Inf samples; clean it (e.g. np.nan_to_num) before processing")
+    was_2d = x.ndim == 2
+    return (x[None] if was_2d else x), was_2d
+
+
+def unbatch(y: Any, was_2d: bool) -> Any:
+    return y[0] if was_2d else y

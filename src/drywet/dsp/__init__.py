@@ -1,0 +1,1 @@
+"""Low-level DSP kernels shared by the effects (numpy and torch)."""

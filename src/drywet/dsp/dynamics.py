@@ -1,0 +1,91 @@
+"""Dynamics building blocks after Giannoulis, Massberg & Reiss, "Digital Dynamic Range
+Compressor Design - A Tutorial and Analysis", JAES 60(6), 2012.
+
+Signal flow (feed-forward, log domain, stereo-linked):
+    level_db = 20 log10(max_c |x_c|)           peak level, linked over channels
+    red_db   = gain_computer(level_db)         static curve, >= 0 dB of gain reduction
+    smooth   = smooth branching peak detector  attack when reduction rises, release when it falls
+    y        = x * 10^((makeup_db - smooth)/20)
+
+The smoothing recursion is ``s[n] = s[n-1] + c[n] (r[n] - s[n-1])`` with
+``c = 1 - exp(-1 / (tau * sample_rate))`` (attack or release constant). Numpy runs it in a
+numba kernel; torch uses torchcomp's ``compressor_core`` (same recursion, exact gradients for
+the input and both time constants through a time-reversed recursion).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+LEVEL_FLOOR_DB = -120.0
+_KNEE_EPS = 1e-6
+
+
+def time_to_coef(time_ms: Any, sample_rate: int) -> Any:
+    """One-pole smoothing coefficient ``c = 1 - exp(-1/(tau fs))`` for a time constant."""
+    tau = time_ms * (sample_rate / 1000.0)
+    if isinstance(tau, float):
+        return 1.0 - math.exp(-1.0 / tau)
+    return 1.0 - (-1.0 / tau).exp()
+
+
+def compressor_curve(level_db: Any, threshold_db: Any, ratio: Any, knee_db: Any, xp: Any = np) -> Any:
+    """Gain reduction (dB, >= 0) of the soft-knee compressor, Giannoulis eq. (4).
+
+    ``ratio=inf`` (slope 1) gives a limiter. Works on floats, numpy arrays and tensors.
+    """
+    slope = 1.0 - 1.0 / ratio
+    over = level_db - threshold_db
+    knee = xp.maximum(knee_db * xp.ones_like(over), _KNEE_EPS * xp.ones_like(over)) if xp is not np else np.maximum(knee_db, _KNEE_EPS)
+    in_knee = slope * (over + knee / 2.0) ** 2 / (2.0 * knee)
+    above = slope * over
+    return xp.where(2.0 * over < -knee, xp.zeros_like(over), xp.where(2.0 * over > knee, above, in_knee))
+
+
+def expander_curve(level_db: Any, threshold_db: Any, ratio: Any, range_db: Any, xp: Any = np) -> Any:
+    """Gain reduction (dB, >= 0) of a downward expander, capped at ``range_db``."""
+    below = (threshold_db - level_db) * (ratio - 1.0)
+    if xp is np:
+        return np.clip(below, 0.0, range_db)
+    return xp.minimum(below.clamp(min=0.0), range_db * xp.ones_like(below))
+
+
+def linked_level_db(x: Any, xp: Any = np) -> Any:
+    """Peak level in dB linked over channels: (B, C, T) -> (B, T)."""
+    if xp is np:
+        peak = np.abs(x).max(axis=1)
+        return 20.0 * np.log10(np.maximum(peak, 10.0 ** (LEVEL_FLOOR_DB / 20.0)))
+    peak = x.abs().amax(dim=1)
+    return 20.0 * peak.clamp(min=10.0 ** (LEVEL_FLOOR_DB / 20.0)).log10()
+
+
+@njit(parallel=True, cache=True)
+def _smooth_kernel(target, attack, release):  # pragma: no cover - compiled
+    batch, length = target.shape
+    out = np.empty_like(target)
+    for b in prange(batch):
+        state = 0.0
+        for n in range(length):
+            r = target[b, n]
+            c = attack if r > state else release
+            state += c * (r - state)
+            out[b, n] = state
+    return out
+
+
+def smooth_numpy(reduction_db: np.ndarray, attack_coef: float, release_coef: float) -> np.ndarray:
+    """Branching one-pole smoothing of a gain reduction (B, T), starting from 0 dB."""
+    return _smooth_kernel(np.ascontiguousarray(reduction_db, dtype=np.float64), attack_coef, release_coef)
+
+
+def smooth_torch(reduction_db: Any, attack_coef: Any, release_coef: Any) -> Any:
+    """Torch twin of :func:`smooth_numpy`, differentiable in all inputs (torchcomp)."""
+    from torchcomp import compressor_core
+
+    # torchcomp smooths a gain and attacks when it falls: feed it the negated reduction.
+    zi = reduction_db.new_zeros(reduction_db.shape[0])
+    return -compressor_core(-reduction_db.contiguous(), zi, attack_coef, release_coef)

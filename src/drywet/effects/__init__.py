@@ -1,0 +1,1 @@
+"""The effect library. ``drywet.registry`` collects every ``EFFECTS`` tuple below."""

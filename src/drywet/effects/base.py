@@ -1,0 +1,127 @@
+"""The ``Effect`` object: a spec plus its numpy kernel and (optional) torch twin.
+
+Kernels are plain functions ``kernel(x, *, sample_rate, <params in spec order>, <options>)``
+working on 3-D (batch, channels, samples) audio. ``Effect`` adds everything that is the same
+for all effects: audio and sample-rate checks, defaults and range validation from the spec,
+2-D/3-D layout, empty input, exact bypass, and dispatch between numpy and torch.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..audio import as_batch, check_sample_rate, is_tensor, unbatch
+from ..errors import ParameterError
+from ..spec import EffectSpec
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One registered effect.
+
+    Attributes:
+        spec: the parameter spec (single source of truth).
+        numpy_kernel: fast implementation for simulation.
+        torch_kernel: differentiable twin, or None for black boxes (numpy only).
+        output_channels: maps input channels to output channels (pan: mono -> stereo).
+        aliases: extra names accepted by the registry and the CLI.
+    """
+
+    spec: EffectSpec
+    numpy_kernel: Callable
+    torch_kernel: Optional[Callable] = None
+    output_channels: Callable[[int], int] = field(default=lambda c: c)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __call__(self, x: Any, *, sample_rate: int, bypass: bool = False, **settings: Any) -> Any:
+        """Apply the effect to numpy audio (numpy kernel) or a torch tensor (torch twin).
+
+        Args:
+            x: (channels, samples) or (batch, channels, samples) float audio.
+            sample_rate: Hz (required).
+            bypass: return an exact copy of ``x`` (after validation).
+            **settings: parameters and options of the spec; missing ones take defaults.
+        Returns:
+            Processed audio, same layout and dtype as ``x`` (channels may change for pan).
+        """
+        if is_tensor(x):
+            return self.torch(x, sample_rate=sample_rate, bypass=bypass, **settings)
+        return self.numpy(x, sample_rate=sample_rate, bypass=bypass, **settings)
+
+    def numpy(self, x: np.ndarray, *, sample_rate: int, bypass: bool = False, **settings: Any) -> np.ndarray:
+        """Numpy path; every parameter is one number for the whole batch."""
+        x3, was_2d = as_batch(x)
+        sr = check_sample_rate(sample_rate)
+        params, options = self.spec.resolve(settings)
+        for name, value in params.items():
+            if np.ndim(value) != 0:
+                raise ParameterError(
+                    f"{self.name}.{name}: the numpy path takes one number per parameter; "
+                    "loop over the batch or use the torch twin for per-item values"
+                )
+        if bypass:
+            return x.copy()
+        if x3.shape[-1] == 0:
+            return unbatch(np.zeros(self._empty_shape(x3), dtype=x3.dtype), was_2d)
+        y = self.numpy_kernel(x3, sample_rate=sr, **{k: float(v) for k, v in params.items()}, **options)
+        return unbatch(y.astype(x3.dtype, copy=False), was_2d)
+
+    def torch(self, x: Any, *, sample_rate: int, bypass: bool = False, **settings: Any) -> Any:
+        """Torch twin; parameters may be floats or tensors of shape (batch,)."""
+        import torch
+
+        if self.torch_kernel is None:
+            raise ParameterError(
+                f"{self.name} has no differentiable torch twin (it is a black box); "
+                "run it on numpy arrays, or train through it with a proxy or gradient approximation"
+            )
+        x3, was_2d = as_batch(x)
+        sr = check_sample_rate(sample_rate)
+        params, options = self.spec.resolve(settings)
+        if bypass:
+            return x.clone()
+        batch = x3.shape[0]
+        tensors = {}
+        for name, value in params.items():
+            t = torch.as_tensor(value, dtype=x3.dtype, device=x3.device)
+            if t.ndim == 0:
+                t = t.expand(batch)
+            elif t.shape != (batch,):
+                raise ParameterError(
+                    f"{self.name}.{name} must be a number or a tensor of shape ({batch},) "
+                    f"(one value per batch item), got shape {tuple(t.shape)}"
+                )
+            tensors[name] = t
+        if x3.shape[-1] == 0:
+            return unbatch(x3.new_zeros(self._empty_shape(x3)), was_2d)
+        y = self.torch_kernel(x3, sample_rate=sr, **tensors, **options)
+        return unbatch(y, was_2d)
+
+    def _empty_shape(self, x3: Any) -> tuple[int, int, int]:
+        return (x3.shape[0], self.output_channels(x3.shape[1]), 0)
+
+    def kernel_names(self, which: str) -> tuple[str, ...]:
+        """Keyword names of a kernel after ``sample_rate`` (for the registry test)."""
+        kernel = self.numpy_kernel if which == "numpy" else self.torch_kernel
+        names = [
+            p.name
+            for p in inspect.signature(kernel).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        return tuple(n for n in names if n != "sample_rate")
+
+    def __repr__(self) -> str:
+        return f"Effect({self.spec!r})"
+
+
+def batch_param(value: Any) -> Any:
+    """A (B,) tensor parameter as (B, 1, 1) to broadcast against (B, C, T) audio."""
+    return value[:, None, None]

@@ -1,0 +1,179 @@
+"""Memoryless distortion: the parametric clipper and polynomial waveshapers of Peladeau &
+Peeters (ICASSP 2024, eq. 1-7), hard clip, tanh overdrive and a bit crusher (numpy only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spec import EffectSpec, Param
+from .base import Effect, batch_param
+
+NUM_POLY_COEFFS = 24  # H in the paper
+
+CLIPPER = EffectSpec(
+    "clipper",
+    "Parametric clipper: hardness blends tanh (0), cubic (1) and hard (2) clipping; "
+    "y = (f(g x + o) - f(o)) / g removes the DC the offset adds.",
+    (
+        Param("drive_db", "dB", -10.0, 20.0, 0.0, doc="input gain g before the curve"),
+        Param("offset", "", 0.0, 1.0, 0.0, doc="bias o before the curve (asymmetry, even harmonics)"),
+        Param("hardness", "", 0.0, 2.0, 0.0, doc="0 tanh, 1 cubic, 2 hard clip, linear blend between"),
+    ),
+    category="distortion",
+)
+
+HARD_CLIP = EffectSpec(
+    "hard_clip",
+    "Hard clipping at +/- threshold.",
+    (Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="clip level re full scale"),),
+    category="distortion",
+)
+
+TANH_OVERDRIVE = EffectSpec(
+    "tanh_overdrive",
+    "y = tanh(10^(drive_db/20) x), the curve of pedalboard's Distortion.",
+    (Param("drive_db", "dB", 0.0, 50.0, 12.0, doc="gain before tanh"),),
+    category="distortion",
+)
+
+
+def _poly_spec(name: str, doc: str) -> EffectSpec:
+    return EffectSpec(
+        name,
+        doc,
+        tuple(
+            Param(f"c{h}", "", -1.0, 1.0, 1.0 if h == 1 else 0.0, doc=f"coefficient of order {h}")
+            for h in range(1, NUM_POLY_COEFFS + 1)
+        ),
+        category="distortion",
+    )
+
+
+TAYLOR = _poly_spec("taylor_waveshaper", "Taylor polynomial y = sum_h c_h u^h, u = clip(x, -1, 1) (eq. 5-6).")
+CHEBYSHEV = _poly_spec("chebyshev_waveshaper", "Chebyshev series y = sum_h c_h T_h(u), u = clip(x, -1, 1) (eq. 7).")
+
+BITCRUSHER = EffectSpec(
+    "bitcrusher",
+    "Bit-depth reduction (rounding) and sample-rate reduction by sample-and-hold.",
+    (
+        Param("bit_depth", "bit", 2.0, 24.0, 16.0, integer=True, doc="bits of the quantizer (rounded)"),
+        Param("downsample", "", 1.0, 32.0, 1.0, "log", integer=True, doc="hold every sample this many times"),
+    ),
+    category="distortion",
+    differentiable=False,
+)
+
+
+# -- the clipper's three curves, written once for numpy and torch ---------------------
+def _tanh(u):
+    return np.tanh(u) if isinstance(u, np.ndarray) else u.tanh()
+
+
+def _clamp(u, lo, hi):
+    return np.clip(u, lo, hi) if isinstance(u, np.ndarray) else u.clamp(lo, hi)
+
+
+def cubic_curve(u):
+    """x - 4x^3/27 on |x| <= 1.5, +/-1 beyond (C1-continuous at the joint)."""
+    v = _clamp(u, -1.5, 1.5)
+    return v - (4.0 / 27.0) * v**3
+
+
+def hard_curve(u):
+    return _clamp(u, -1.0, 1.0)
+
+
+def clipper_curve(u, hardness):
+    """The blended curve f_h(u) of eq. (4); ``hardness`` broadcastable to ``u``."""
+    soft = (1.0 - hardness) * _tanh(u) + hardness * cubic_curve(u)
+    hard = (2.0 - hardness) * cubic_curve(u) + (hardness - 1.0) * hard_curve(u)
+    if isinstance(u, np.ndarray):
+        return np.where(hardness <= 1.0, soft, hard)
+    import torch
+
+    return torch.where(hardness <= 1.0, soft, hard)
+
+
+def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
+    g = 10.0 ** (drive_db / 20.0)
+    bias = clipper_curve(np.asarray(offset, dtype=np.float64), hardness)
+    return (clipper_curve(g * x.astype(np.float64) + offset, hardness) - bias) / g
+
+
+def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):
+    g = batch_param(10.0 ** (drive_db / 20.0))
+    o, h = batch_param(offset), batch_param(hardness)
+    return (clipper_curve(g * x + o, h) - clipper_curve(o, h)) / g
+
+
+def hard_clip_numpy(x, *, sample_rate, threshold_db):
+    t = 10.0 ** (threshold_db / 20.0)
+    return np.clip(x, -t, t)
+
+
+def hard_clip_torch(x, *, sample_rate, threshold_db):
+    import torch
+
+    t = batch_param(10.0 ** (threshold_db / 20.0))
+    return torch.minimum(torch.maximum(x, -t), t)
+
+
+def tanh_overdrive_numpy(x, *, sample_rate, drive_db):
+    return np.tanh(x * 10.0 ** (drive_db / 20.0))
+
+
+def tanh_overdrive_torch(x, *, sample_rate, drive_db):
+    return (x * batch_param(10.0 ** (drive_db / 20.0))).tanh()
+
+
+def taylor_series(u, coeffs):
+    """Horner evaluation of sum_h c_h u^h, h = 1..H (``coeffs`` in order 1..H)."""
+    acc = coeffs[-1] * u
+    for c in reversed(coeffs[:-1]):
+        acc = (acc + c) * u
+    return acc
+
+
+def chebyshev_series(u, coeffs):
+    """sum_h c_h T_h(u), h = 1..H, with the recurrence T_{h+1} = 2u T_h - T_{h-1}."""
+    t_prev, t_cur = u * 0 + 1, u
+    acc = coeffs[0] * t_cur
+    for c in coeffs[1:]:
+        t_prev, t_cur = t_cur, 2 * u * t_cur - t_prev
+        acc = acc + c * t_cur
+    return acc
+
+
+def _poly_kernels(series):
+    def numpy_kernel(x, *, sample_rate, **coeffs):
+        u = np.clip(x.astype(np.float64), -1.0, 1.0)
+        return series(u, [coeffs[f"c{h}"] for h in range(1, NUM_POLY_COEFFS + 1)])
+
+    def torch_kernel(x, *, sample_rate, **coeffs):
+        u = x.clamp(-1.0, 1.0)
+        return series(u, [batch_param(coeffs[f"c{h}"]) for h in range(1, NUM_POLY_COEFFS + 1)])
+
+    from .filters import _with_signature
+
+    names = tuple(f"c{h}" for h in range(1, NUM_POLY_COEFFS + 1))
+    return _with_signature(numpy_kernel, names, ()), _with_signature(torch_kernel, names, ())
+
+
+def bitcrusher_numpy(x, *, sample_rate, bit_depth, downsample):
+    steps = 2.0 ** (round(bit_depth) - 1)
+    y = np.round(x * steps) / steps
+    hold = int(round(downsample))
+    if hold > 1:
+        y = np.repeat(y[..., ::hold], hold, axis=-1)[..., : x.shape[-1]]
+    return y
+
+
+EFFECTS = (
+    Effect(CLIPPER, clipper_numpy, clipper_torch, aliases=("dist", "distortion")),
+    Effect(HARD_CLIP, hard_clip_numpy, hard_clip_torch),
+    Effect(TANH_OVERDRIVE, tanh_overdrive_numpy, tanh_overdrive_torch, aliases=("overdrive",)),
+    Effect(TAYLOR, *_poly_kernels(taylor_series)),
+    Effect(CHEBYSHEV, *_poly_kernels(chebyshev_series)),
+    Effect(BITCRUSHER, bitcrusher_numpy, None),
+)

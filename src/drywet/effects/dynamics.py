@@ -1,0 +1,140 @@
+"""Compressor (Giannoulis et al. 2012), simplified compressor, limiter, expander / gate.
+
+All are feed-forward, log-domain, stereo-linked: one gain curve for all channels of an item.
+See ``drywet.dsp.dynamics`` for the signal flow and the smoothing recursion.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..dsp import dynamics as dyn
+from ..spec import EffectSpec, Param
+from .base import Effect, batch_param
+
+_THRESHOLD = Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="level above which gain is reduced")
+_RATIO = Param("ratio", "", 2.0, 10.0, 4.0, "log", doc="input dB per output dB above threshold")
+_ATTACK = Param("attack_ms", "ms", 1.0, 60.0, 10.0, "log", doc="time constant while reduction rises")
+_RELEASE = Param("release_ms", "ms", 10.0, 500.0, 100.0, "log", doc="time constant while reduction falls")
+_KNEE = Param("knee_db", "dB", 0.0, 12.0, 0.0, doc="width of the quadratic soft knee")
+_MAKEUP = Param("makeup_db", "dB", 0.0, 20.0, 0.0, doc="gain added after compression")
+
+COMPRESSOR = EffectSpec(
+    "compressor",
+    "Feed-forward soft-knee compressor, branching attack/release smoothing (Giannoulis 2012).",
+    (_THRESHOLD, _RATIO, _ATTACK, _RELEASE, _KNEE, _MAKEUP),
+    category="dynamics",
+)
+
+SIMPLE_COMPRESSOR = EffectSpec(
+    "simple_compressor",
+    "Compressor with one time constant for attack and release (cheaper; as in DeepAFx-ST).",
+    (
+        _THRESHOLD,
+        _RATIO,
+        Param("time_ms", "ms", 1.0, 500.0, 50.0, "log", doc="attack = release time constant"),
+        _KNEE,
+        _MAKEUP,
+    ),
+    category="dynamics",
+)
+
+LIMITER = EffectSpec(
+    "limiter",
+    "Peak limiter: infinite ratio, hard knee, fast attack (no look-ahead, so short overshoots pass).",
+    (
+        Param("threshold_db", "dB", -24.0, 0.0, 0.0, doc="ceiling of the static curve"),
+        Param("attack_ms", "ms", 0.1, 10.0, 1.0, "log", doc="time constant while reduction rises"),
+        Param("release_ms", "ms", 10.0, 1000.0, 100.0, "log", doc="time constant while reduction falls"),
+        Param("makeup_db", "dB", 0.0, 24.0, 0.0, doc="gain added after limiting"),
+    ),
+    category="dynamics",
+)
+
+EXPANDER = EffectSpec(
+    "expander",
+    "Downward expander / noise gate: below threshold the level falls `ratio` times faster, at most range_db.",
+    (
+        Param("threshold_db", "dB", -80.0, 0.0, -50.0, doc="level below which gain is reduced"),
+        Param("ratio", "", 1.0, 20.0, 4.0, "log", doc="expansion ratio (20 acts as a gate)"),
+        Param("attack_ms", "ms", 0.1, 100.0, 1.0, "log", doc="opening time constant"),
+        Param("release_ms", "ms", 10.0, 1000.0, 100.0, "log", doc="closing time constant"),
+        Param("range_db", "dB", 0.0, 80.0, 40.0, doc="largest gain reduction"),
+    ),
+    category="dynamics",
+)
+
+
+def _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
+    smooth = dyn.smooth_numpy(reduction, dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
+    gain = 10.0 ** ((makeup_db - smooth) / 20.0)
+    return x * gain[:, None, :].astype(x.dtype)
+
+
+def _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
+    smooth = dyn.smooth_torch(reduction, dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
+    gain = 10.0 ** ((makeup_db[:, None] - smooth) / 20.0)
+    return x * gain[:, None, :]
+
+
+def compressor_numpy(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
+    reduction = dyn.compressor_curve(dyn.linked_level_db(x), threshold_db, ratio, knee_db)
+    return _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+
+
+def compressor_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
+    import torch
+
+    level = dyn.linked_level_db(x, torch)
+    reduction = dyn.compressor_curve(level, threshold_db[:, None], ratio[:, None], knee_db[:, None], torch)
+    return _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+
+
+def simple_compressor_numpy(x, *, sample_rate, threshold_db, ratio, time_ms, knee_db, makeup_db):
+    return compressor_numpy(
+        x, sample_rate=sample_rate, threshold_db=threshold_db, ratio=ratio, attack_ms=time_ms,
+        release_ms=time_ms, knee_db=knee_db, makeup_db=makeup_db,
+    )
+
+
+def simple_compressor_torch(x, *, sample_rate, threshold_db, ratio, time_ms, knee_db, makeup_db):
+    return compressor_torch(
+        x, sample_rate=sample_rate, threshold_db=threshold_db, ratio=ratio, attack_ms=time_ms,
+        release_ms=time_ms, knee_db=knee_db, makeup_db=makeup_db,
+    )
+
+
+def limiter_numpy(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup_db):
+    reduction = dyn.compressor_curve(dyn.linked_level_db(x), threshold_db, math.inf, 0.0)
+    return _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+
+
+def limiter_torch(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup_db):
+    import torch
+
+    reduction = (dyn.linked_level_db(x, torch) - threshold_db[:, None]).clamp(min=0.0)
+    return _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+
+
+def expander_numpy(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, range_db):
+    reduction = dyn.expander_curve(dyn.linked_level_db(x), threshold_db, ratio, range_db)
+    # Reduction rising means the gate closes: that is the release; falling (opening) is the attack.
+    return _apply_numpy(x, reduction, release_ms, attack_ms, 0.0, sample_rate)
+
+
+def expander_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, range_db):
+    import torch
+
+    level = dyn.linked_level_db(x, torch)
+    reduction = dyn.expander_curve(level, threshold_db[:, None], ratio[:, None], range_db[:, None], torch)
+    return _apply_torch(x, reduction, release_ms, attack_ms, torch.zeros_like(ratio), sample_rate)
+
+
+EFFECTS = (
+    Effect(COMPRESSOR, compressor_numpy, compressor_torch, aliases=("comp",)),
+    Effect(SIMPLE_COMPRESSOR, simple_compressor_numpy, simple_compressor_torch),
+    Effect(LIMITER, limiter_numpy, limiter_torch),
+    Effect(EXPANDER, expander_numpy, expander_torch, aliases=("gate", "noise_gate")),
+)

@@ -1,0 +1,155 @@
+"""Audio file I/O (soundfile), resampling (soxr) and channel conversion.
+
+Audio is float32 (channels, samples) in memory. Writing never clips silently and never
+overwrites an existing file unless ``overwrite=True``; files are written to a temporary name
+and renamed, so a crash never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .audio import as_batch, check_sample_rate
+from .errors import AudioError
+
+READ_FORMATS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+_DATA_DIR = Path(__file__).parent / "data"
+
+
+def read_audio(path: Any, *, sample_rate: int | None = None, channels: int | str | None = None) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32 (channels, samples).
+
+    Args:
+        path: wav, flac, ogg (mp3 where the installed libsndfile supports it).
+        sample_rate: resample to this rate (soxr, "HQ") when given.
+        channels: None keeps the file's; ``"mono"``/1 averages, ``"stereo"``/2 duplicates
+            mono or keeps stereo; other counts must match the file.
+    Returns:
+        (audio, sample_rate)
+    Raises:
+        AudioError: missing or unreadable file, or an impossible channel conversion.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path}")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile raises several types for bad files
+        raise AudioError(
+            f"cannot read {path}: {exc}. Supported: {', '.join(READ_FORMATS)} "
+            f"(mp3 needs libsndfile >= 1.1; convert other formats to wav or flac)"
+        ) from exc
+    audio = np.ascontiguousarray(data.T)
+    if not np.isfinite(audio).all():
+        raise AudioError(f"{path} contains NaN or Inf samples")
+    if sample_rate is not None and int(sample_rate) != sr:
+        audio = resample(audio, sr, sample_rate)
+        sr = int(sample_rate)
+    if channels is not None:
+        audio = convert_channels(audio, channels)
+    return audio, int(sr)
+
+
+def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Resample (channels, samples) with soxr (high quality); dtype is preserved."""
+    import soxr
+
+    from_rate, to_rate = check_sample_rate(from_rate), check_sample_rate(to_rate)
+    x3, _ = as_batch(np.asarray(x))
+    if from_rate == to_rate:
+        return np.array(x, copy=True)
+    if x3.shape[0] != 1:
+        raise AudioError("resample takes one (channels, samples) signal; loop over the batch")
+    y = soxr.resample(np.ascontiguousarray(x3[0].T), from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(y.T).astype(x.dtype, copy=False)
+
+
+def convert_channels(x: np.ndarray, channels: int | str) -> np.ndarray:
+    """Explicit channel conversion: "mono"/1 averages, "stereo"/2 duplicates a mono signal."""
+    target = {"mono": 1, "stereo": 2}.get(channels, channels) if isinstance(channels, str) else channels
+    if not isinstance(target, int) or target < 1:
+        raise AudioError(f"channels must be 'mono', 'stereo' or a positive int, got {channels!r}")
+    have = x.shape[0]
+    if have == target:
+        return x.copy()
+    if target == 1:
+        return x.mean(axis=0, keepdims=True)
+    if have == 1:
+        return np.repeat(x, target, axis=0)
+    raise AudioError(f"cannot convert {have} channels to {target}; downmix to mono first")
+
+
+def write_audio(
+    path: Any,
+    x: np.ndarray,
+    *,
+    sample_rate: int,
+    subtype: str | None = None,
+    overwrite: bool = False,
+    normalize: bool = False,
+) -> Path:
+    """Write (channels, samples) audio atomically.
+
+    Args:
+        path: destination; the format follows the extension (wav, flac, ogg).
+        x: float audio, (channels, samples).
+        sample_rate: Hz.
+        subtype: soundfile subtype (default: PCM_24 for wav/flac, VORBIS for ogg).
+        overwrite: replace an existing file (otherwise AudioError).
+        normalize: scale to a peak of -0.1 dBFS when the signal would clip.
+    Returns:
+        The path written.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    sr = check_sample_rate(sample_rate)
+    x3, was_2d = as_batch(np.asarray(x))
+    if not was_2d:
+        raise AudioError("write_audio takes one (channels, samples) signal, not a batch")
+    audio = np.asarray(x, dtype=np.float32)
+    if path.exists() and not overwrite:
+        raise AudioError(f"{path} exists; pass overwrite=True (CLI: --overwrite) or choose another name")
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("wav", "flac", "ogg", "aiff", "aif"):
+        raise AudioError(f"cannot write {path.suffix!r}; use .wav, .flac or .ogg")
+    subtype = subtype or ("VORBIS" if fmt == "ogg" else "PCM_24")
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE")):
+        if normalize:
+            audio = audio * (10 ** (-0.1 / 20) / peak)
+        else:
+            warnings.warn(
+                f"{path.name}: peak {20 * np.log10(peak):+.2f} dBFS will clip in {subtype}; "
+                "pass normalize=True (CLI: --normalize) to scale it, or write subtype='FLOAT'",
+                stacklevel=2,
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, audio.T, sr, subtype=subtype)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def bundled_example() -> tuple[np.ndarray, int]:
+    """The bundled demo clip: Brahms, Hungarian Dance No. 5 (public domain, Musopen), 15 s."""
+    return read_audio(_DATA_DIR / "brahms_hungarian_dance_5_15s.ogg")
+
+
+def bundled_impulse_response_path() -> Path:
+    """Path of the bundled measured room impulse response (CC0, see data/LICENSES.md)."""
+    return _DATA_DIR / "room_ir.flac"
