@@ -137,12 +137,19 @@ def write_audio(
     os.close(fd)
     try:
         sf.write(tmp, audio.T, sr, subtype=subtype)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def bundled_example() -> tuple[np.ndarray, int]:

@@ -57,5 +57,5 @@ def mel_power(x, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: in
     """Mel power spectrogram (..., n_mels, frames)."""
     import torch
 
-    fb = torch.as_tensor(mel_filterbank(n_fft, n_mels, sample_rate), dtype=x.dtype, device=x.device)
+    fb = torch.tensor(mel_filterbank(n_fft, n_mels, sample_rate), dtype=x.dtype, device=x.device)
     return torch.einsum("mf,...ft->...mt", fb, power_spectrogram(x, n_fft, hop))

@@ -1,0 +1,177 @@
+"""The ``drywet`` command. Errors go to stderr with exit code 2 and say how to fix them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from .errors import DrywetError
+
+
+def _flag(param_name: str) -> str:
+    return "--" + param_name.replace("_", "-")
+
+
+def cmd_effects(args) -> int:
+    from .registry import EFFECTS
+
+    if args.json:
+        print(json.dumps([e.spec.describe() for e in EFFECTS.values()], indent=2))
+        return 0
+    print(f"{'effect':22s} {'category':11s} {'torch':6s} parameters")
+    for e in EFFECTS.values():
+        params = ", ".join(f"{p.name} [{p.min:g}..{p.max:g}]" for p in e.spec.params[:4])
+        more = f", ... ({e.spec.num_params} in all)" if e.spec.num_params > 4 else ""
+        print(f"{e.name:22s} {e.spec.category:11s} {'yes' if e.torch_kernel else 'no':6s} {params}{more}")
+    return 0
+
+
+def _effect_parser(effect) -> argparse.ArgumentParser:
+    """Flags generated from the spec: --threshold-db, --ratio, ..."""
+    parser = argparse.ArgumentParser(prog=f"drywet apply --effect {effect.name}", add_help=False)
+    for p in effect.spec.params:
+        parser.add_argument(_flag(p.name), dest=p.name, type=float, default=None,
+                            help=f"{p.doc} ({p.unit or 'no unit'}, {p.min:g}..{p.max:g}, default {p.default:g})")
+    for o in effect.spec.options:
+        kind = type(o.default) if isinstance(o.default, (int, float)) and not isinstance(o.default, bool) else str
+        parser.add_argument(_flag(o.name), dest=o.name, type=kind, default=None, choices=o.choices or None, help=o.doc)
+    return parser
+
+
+def cmd_apply(args, extra: Sequence[str]) -> int:
+    from . import io
+    from .chain import Chain, Stage
+    from .registry import get_effect
+
+    if (args.preset is None) == (args.effect is None):
+        raise DrywetError("give either --preset FILE or --effect NAME (with its parameter flags)")
+    if args.preset:
+        if extra:
+            raise DrywetError(f"unexpected arguments {list(extra)}; parameter flags go with --effect, not --preset")
+        chain = Chain.load(args.preset)
+    else:
+        effect = get_effect(args.effect)
+        parser = _effect_parser(effect)
+        if "--help" in extra or "-h" in extra:
+            parser.print_help()
+            return 0
+        values, unknown = parser.parse_known_args(list(extra))
+        if unknown:
+            names = ", ".join(_flag(n) for n in (*effect.spec.param_names, *effect.spec.option_names))
+            raise DrywetError(f"{effect.name} has no flag(s) {unknown}; its flags are: {names}")
+        given = {k: v for k, v in vars(values).items() if v is not None}
+        params = {k: v for k, v in given.items() if k in effect.spec.param_names}
+        options = {k: v for k, v in given.items() if k not in effect.spec.param_names}
+        chain = Chain([Stage.create(effect.name, params, options)])
+    x, sr = io.read_audio(args.input)
+    y = chain(x, sample_rate=sr)
+    io.write_audio(args.output, y, sample_rate=sr, overwrite=args.overwrite, normalize=args.normalize)
+    print(f"wrote {args.output} ({y.shape[0]} ch, {y.shape[1] / sr:.2f} s, {sr} Hz)")
+    return 0
+
+
+def cmd_random_chain(args) -> int:
+    from .chain import Chain
+
+    chain = Chain.from_names(args.effects).sample(
+        np.random.default_rng(args.seed), random_order=args.random_order, bypass_prob=args.bypass_prob
+    )
+    chain.save(args.output, overwrite=args.overwrite)
+    print(chain)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_metrics(args) -> int:
+    from . import io, metrics
+
+    ref, sr = io.read_audio(args.reference)
+    est, sr_est = io.read_audio(args.estimate)
+    if sr_est != sr:
+        raise DrywetError(f"sample rates differ ({sr} vs {sr_est} Hz); resample one file first")
+    if ref.shape != est.shape:
+        n = min(ref.shape[1], est.shape[1])
+        if ref.shape[0] != est.shape[0]:
+            raise DrywetError(f"channel counts differ ({ref.shape[0]} vs {est.shape[0]}); convert one file first")
+        print(f"note: lengths differ, comparing the first {n} samples", file=sys.stderr)
+        ref, est = ref[:, :n], est[:, :n]
+    table = metrics.compute_all(ref, est, sample_rate=sr)
+    if args.json:
+        print(json.dumps(table, indent=2))
+    else:
+        units = {name: unit for name, (_, _, unit, _) in metrics.METRICS.items()}
+        for name, value in table.items():
+            print(f"{name:30s} {value:12.5g} {units.get(name, 'LUFS')}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    result = run_demo(args.out, seed=args.seed, effects=args.effects, overwrite=args.overwrite)
+    print(result["chain"])
+    print(f"wrote {result['dry.wav']}, {result['wet.wav']}, {result['chain.yaml']}")
+    print(f"open {result['report.html']} in a browser")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .demo import DEFAULT_EFFECTS
+
+    parser = argparse.ArgumentParser(prog="drywet", description="Audio quality simulation and inversion.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("effects", help="list effects and their parameter specs")
+    p.add_argument("--json", action="store_true", help="print the full specs as JSON")
+
+    p = sub.add_parser("apply", help="apply a preset or one effect to an audio file",
+                       description="Flags of --effect come from its spec; see `drywet apply --effect NAME --help`.")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--preset", help="chain preset (.yaml or .json)")
+    p.add_argument("--effect", help="one effect by name; its parameters as flags (e.g. --threshold-db -20)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--normalize", action="store_true", help="scale to -0.1 dBFS peak instead of clipping")
+
+    p = sub.add_parser("random-chain", help="sample a random chain and save it as a preset")
+    p.add_argument("--effects", default="eq,compressor,clipper", help="comma-separated effect names")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--random-order", action="store_true")
+    p.add_argument("--bypass-prob", type=float, default=0.0)
+    p.add_argument("-o", "--output", required=True, help="preset file (.yaml or .json)")
+    p.add_argument("--overwrite", action="store_true")
+
+    p = sub.add_parser("metrics", help="compare two audio files with every metric")
+    p.add_argument("reference")
+    p.add_argument("estimate")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
+    p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--effects", default=DEFAULT_EFFECTS)
+    p.add_argument("--overwrite", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command == "apply":
+            return cmd_apply(args, extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo}
+        return handler[args.command](args)
+    except DrywetError as exc:
+        print(f"drywet: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

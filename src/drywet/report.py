@@ -1,0 +1,184 @@
+"""HTML reports: chain table with units, effect curves, spectrograms and audio players.
+
+Figures are drawn with matplotlib (Agg) and embedded as base64 PNG so the report is one
+file next to the audio it plays (referenced by relative path).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io as _io
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .chain import Chain, Stage
+from .dsp import biquad, dynamics as dyn
+from .effects import filters
+
+
+def _figure_png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def stage_sos(stage: Stage, sample_rate: int) -> np.ndarray | None:
+    """Second-order sections of a filter/EQ stage, or None for other effects."""
+    name, p = stage.effect.name, {k: np.float64(v) for k, v in stage.params.items()}
+    if name == "parametric_eq":
+        return filters.peq_sos(p, sample_rate)
+    if name == "graphic_eq":
+        return filters.geq_sos(p, sample_rate)
+    if name in biquad.BIQUAD_TYPES:
+        return biquad.design(name, p["freq_hz"], p["q"], p.get("gain_db", 0.0), sample_rate)[None]
+    return None
+
+
+def static_curve(stage: Stage, level_db: np.ndarray) -> np.ndarray | None:
+    """Output level (dB) for a steady input level of a dynamics stage, or None."""
+    name, p = stage.effect.name, stage.params
+    if name in ("compressor", "simple_compressor"):
+        return level_db - dyn.compressor_curve(level_db, p["threshold_db"], p["ratio"], p["knee_db"]) + p["makeup_db"]
+    if name == "limiter":
+        return level_db - dyn.compressor_curve(level_db, p["threshold_db"], np.inf, 0.0) + p["makeup_db"]
+    if name == "expander":
+        return level_db - dyn.expander_curve(level_db, p["threshold_db"], p["ratio"], p["range_db"])
+    return None
+
+
+def _curves_figure(chain: Chain, sample_rate: int):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = []
+    freqs = np.geomspace(20.0, min(20000.0, sample_rate / 2 * 0.999), 512)
+    levels = np.linspace(-60.0, 0.0, 241)
+    ramp = np.linspace(-1.5, 1.5, 601)
+    for s in chain.stages:
+        sos = stage_sos(s, sample_rate)
+        if sos is not None:
+            panels.append(("eq", s, 20 * np.log10(np.abs(biquad.sos_response_numpy(sos, freqs, sample_rate)) + 1e-12)))
+            continue
+        curve = static_curve(s, levels)
+        if curve is not None:
+            panels.append(("dyn", s, curve))
+            continue
+        if s.effect.spec.category == "distortion":
+            out = s.effect.numpy(ramp[None].astype(np.float64), sample_rate=sample_rate, **s.params, **s.options)[0]
+            panels.append(("dist", s, out))
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
+    for ax, (kind, s, data) in zip(axes[0], panels):
+        title = s.key + (" (bypassed)" if s.bypass else "")
+        if kind == "eq":
+            ax.semilogx(freqs, data)
+            ax.set(xlabel="frequency (Hz)", ylabel="magnitude (dB)", title=f"{title}: magnitude")
+        elif kind == "dyn":
+            ax.plot(levels, data, label="static curve")
+            ax.plot(levels, levels, "--", color="gray", lw=0.8, label="unity")
+            ax.set(xlabel="input level (dBFS)", ylabel="output level (dBFS)", title=f"{title}: static curve")
+            ax.legend(fontsize=7)
+        else:
+            ax.plot(ramp, data)
+            ax.plot(ramp, ramp, "--", color="gray", lw=0.8)
+            ax.set(xlabel="input", ylabel="output", title=f"{title}: transfer curve")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _spectrograms_figure(signals: Sequence[tuple[str, np.ndarray]], sample_rate: int):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.signal import spectrogram
+
+    fig, axes = plt.subplots(1, len(signals), figsize=(4.6 * len(signals), 3.2), squeeze=False, sharey=True)
+    for ax, (label, x) in zip(axes[0], signals):
+        f, t, s = spectrogram(np.asarray(x, dtype=np.float64).mean(axis=0), fs=sample_rate, nperseg=2048, noverlap=1536)
+        ax.pcolormesh(t, f, 10 * np.log10(s + 1e-12), shading="auto", vmin=-120, vmax=-20, cmap="magma")
+        ax.set_yscale("symlog", linthresh=500)
+        ax.set(title=label, xlabel="time (s)", ylim=(20, sample_rate / 2))
+    axes[0][0].set_ylabel("frequency (Hz)")
+    fig.tight_layout()
+    return fig
+
+
+def _chain_table(chain: Chain) -> str:
+    rows = []
+    for s in chain.stages:
+        spec = s.effect.spec
+        for p in spec.params:
+            rows.append(
+                f"<tr><td>{html.escape(s.key)}{' (bypassed)' if s.bypass else ''}</td><td>{p.name}</td>"
+                f"<td>{s.params[p.name]:.4g}</td><td>{html.escape(p.unit)}</td>"
+                f"<td>{p.min:g} .. {p.max:g} ({p.scale})</td></tr>"
+            )
+    return (
+        "<table><tr><th>stage</th><th>parameter</th><th>value</th><th>unit</th><th>range</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}
+th{background:#f3f3f3}img{max-width:100%}audio{width:100%}.players{display:flex;gap:2em}
+.players div{flex:1}
+"""
+
+
+def write_report(
+    path: Any,
+    *,
+    title: str,
+    chain: Chain,
+    sample_rate: int,
+    signals: Sequence[tuple[str, np.ndarray, str]],
+    metrics: dict[str, float] | None = None,
+    notes: str = "",
+) -> Path:
+    """Write an HTML report.
+
+    Args:
+        path: output .html.
+        title: page title.
+        chain: the chain whose parameters and curves are shown.
+        sample_rate: Hz.
+        signals: (label, audio (channels, samples), relative audio file path) for the players
+            and spectrograms.
+        metrics: optional name -> value table.
+        notes: optional HTML paragraph.
+    """
+    path = Path(path)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    if notes:
+        parts.append(f"<p>{notes}</p>")
+    parts.append("<h2>Audio</h2><div class='players'>")
+    for label, _, rel in signals:
+        parts.append(f"<div><b>{html.escape(label)}</b><br><audio controls src='{html.escape(rel)}'></audio></div>")
+    parts.append("</div><h2>Chain</h2>" + _chain_table(chain))
+    curves = _curves_figure(chain, sample_rate)
+    if curves is not None:
+        parts.append(f"<h2>Effect curves</h2><img alt='effect curves' src='data:image/png;base64,{_figure_png(curves)}'>")
+    spec_fig = _spectrograms_figure([(label, x) for label, x, _ in signals], sample_rate)
+    parts.append(f"<h2>Spectrograms</h2><img alt='spectrograms' src='data:image/png;base64,{_figure_png(spec_fig)}'>")
+    if metrics:
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4g}</td></tr>" for k, v in metrics.items())
+        parts.append(f"<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>{rows}</table>")
+    parts.append("</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts))
+    return path
