@@ -18,12 +18,14 @@ def fft_size(n: int) -> int:
 def fractional_shift_numpy(ir: np.ndarray, delay_samples: float) -> np.ndarray:
     """Delay ``ir`` (..., L) by a fractional number of samples with linear interpolation.
 
-    Returns (..., L + floor(delay) + 1). Linear interpolation keeps the result differentiable in
+    Returns (..., L + ceil(delay)). Linear interpolation keeps the result differentiable in
     the delay in the torch twin (:func:`fractional_shift_torch`), which does the same.
     """
     whole = int(math.floor(delay_samples))
     frac = delay_samples - whole
     pad = [(0, 0)] * (ir.ndim - 1)
+    if frac == 0.0:
+        return np.pad(ir, pad + [(whole, 0)])
     a = np.pad(ir, pad + [(whole, 1)])
     b = np.pad(ir, pad + [(whole + 1, 0)])
     return (1.0 - frac) * a + frac * b
@@ -36,13 +38,13 @@ def fractional_shift_torch(ir: Any, delay_samples: Any) -> Any:
         ir: (B, C, L) impulse responses.
         delay_samples: (B,) delays (>= 0).
     Returns:
-        (B, C, L + floor(max delay) + 1), the numpy length for the largest delay.
+        (B, C, L + ceil(max delay)), the numpy length for the largest delay.
     """
     import torch
     import torch.nn.functional as F
 
     batch, channels, length = ir.shape
-    out_len = length + int(math.floor(float(delay_samples.detach().max()))) + 1
+    out_len = length + int(math.ceil(float(delay_samples.detach().max())))
     whole = delay_samples.detach().floor()
     frac = (delay_samples - whole)[:, None, None]
     idx = torch.arange(out_len, device=ir.device)[None, :] - whole.long()[:, None]  # (B, out_len)

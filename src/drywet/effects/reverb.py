@@ -198,7 +198,7 @@ def _noise_torch(x, *, sample_rate, seed, ir_length_s, length, **params):
     import torch.nn.functional as F
 
     ir_len = _check_noise_options(seed, ir_length_s, sample_rate)
-    noise = torch.as_tensor(band_noises(seed, x.shape[1], ir_len, sample_rate), dtype=x.dtype, device=x.device)
+    noise = torch.tensor(band_noises(seed, x.shape[1], ir_len, sample_rate), dtype=x.dtype, device=x.device)
     t = torch.arange(ir_len, dtype=x.dtype, device=x.device) / sample_rate
     gains = torch.stack([params[f"band{i}_gain_db"] for i in range(NUM_NOISE_BANDS)], -1)  # (B, N)
     decays = torch.stack([params[f"band{i}_decay_s"] for i in range(NUM_NOISE_BANDS)], -1)

@@ -1,0 +1,111 @@
+"""Dynamics against closed forms: Giannoulis' static curve, one-pole time constants, and
+the numba kernel against torchcomp's recursion (the torch twin)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from drywet import get_effect
+
+SR = 44100
+
+
+def giannoulis_output_db(level_db, threshold, ratio, knee):
+    """Eq. (4) of Giannoulis, Massberg & Reiss (2012), written out independently."""
+    if 2 * (level_db - threshold) < -knee:
+        return level_db
+    if 2 * abs(level_db - threshold) <= knee:
+        return level_db + (1 / ratio - 1) * (level_db - threshold + knee / 2) ** 2 / (2 * knee)
+    return threshold + (level_db - threshold) / ratio
+
+
+@pytest.mark.parametrize("level_db", [-35.0, -24.0, -21.0, -18.0, -10.0, -3.0])
+@pytest.mark.parametrize("knee", [0.0, 6.0])
+def test_static_curve_on_dc(level_db, knee):
+    comp = get_effect("compressor")
+    x = np.full((1, SR), 10 ** (level_db / 20))
+    y = comp(x, sample_rate=SR, threshold_db=-20.0, ratio=4.0, attack_ms=5.0, release_ms=50.0, knee_db=knee, makeup_db=3.0)
+    out_db = 20 * np.log10(y[0, -100:].mean())
+    assert out_db == pytest.approx(giannoulis_output_db(level_db, -20.0, 4.0, knee) + 3.0, abs=0.1)
+
+
+@pytest.mark.parametrize("peak_db", [-30.0, -12.0, -6.0])
+def test_static_curve_on_long_sine(peak_db):
+    comp = get_effect("compressor")
+    t = np.arange(2 * SR) / SR
+    x = (10 ** (peak_db / 20) * np.sin(2 * np.pi * 1000 * t))[None]
+    y = comp(x, sample_rate=SR, threshold_db=-24.0, ratio=3.0, attack_ms=1.0, release_ms=500.0, knee_db=0.0, makeup_db=0.0)
+    out_peak = 20 * np.log10(np.abs(y[0, -SR // 2 :]).max())
+    assert out_peak == pytest.approx(giannoulis_output_db(peak_db, -24.0, 3.0, 0.0), abs=0.1)
+
+
+def _reduction_db(y, x):
+    return 20 * np.log10(x[0] / y[0])
+
+
+@pytest.mark.parametrize("attack_ms, release_ms", [(5.0, 50.0), (20.0, 300.0)])
+def test_attack_and_release_time_constants_on_a_step(attack_ms, release_ms):
+    """The gain reduction reaches 1 - 1/e of its final value after one time constant."""
+    comp = get_effect("compressor")
+    n = SR
+    x = np.full((1, 3 * n), 10 ** (-40 / 20))
+    x[0, n : 2 * n] = 1.0  # 0 dBFS step: reduction target 30 dB with T=-40, ratio 4
+    y = comp(x, sample_rate=SR, threshold_db=-40.0, ratio=4.0, attack_ms=attack_ms, release_ms=release_ms, knee_db=0.0, makeup_db=0.0)
+    red = _reduction_db(y, x)
+    final = red[2 * n - 1]
+    assert final == pytest.approx(30.0, abs=0.01)
+    t_attack = np.argmax(red[n:] >= final * (1 - math.exp(-1))) / SR * 1000
+    t_release = np.argmax(red[2 * n :] <= final * math.exp(-1)) / SR * 1000
+    assert t_attack == pytest.approx(attack_ms, rel=0.02)
+    assert t_release == pytest.approx(release_ms, rel=0.02)
+
+
+def test_compressor_is_stereo_linked(music):
+    x, sr = music
+    x = x.copy()
+    x[1] *= 0.1
+    y = get_effect("compressor")(x, sample_rate=sr, threshold_db=-30.0, ratio=8.0)
+    gain = y / np.where(np.abs(x) > 1e-4, x, np.nan)
+    assert np.nanmax(np.abs(gain[0] - gain[1])) < 1e-5  # the same gain curve on both channels
+
+
+def test_limiter_and_expander_static_curves():
+    lim = get_effect("limiter")
+    x = np.full((1, SR), 10 ** (-3 / 20))
+    y = lim(x, sample_rate=SR, threshold_db=-12.0)
+    assert 20 * np.log10(y[0, -1]) == pytest.approx(-12.0, abs=0.01)
+    exp = get_effect("expander")
+    x = np.full((1, SR), 10 ** (-60 / 20))
+    y = exp(x, sample_rate=SR, threshold_db=-50.0, ratio=2.0, range_db=40.0)
+    assert 20 * np.log10(y[0, -1]) == pytest.approx(-70.0, abs=0.01)  # 10 dB under -> 20 dB under
+    y = exp(x, sample_rate=SR, threshold_db=-30.0, ratio=20.0, range_db=40.0)
+    assert 20 * np.log10(y[0, -1]) == pytest.approx(-100.0, abs=0.01)  # capped by range
+
+
+def test_compressor_is_unity_at_default(music):
+    x, sr = music
+    assert np.array_equal(get_effect("compressor")(x, sample_rate=sr), x)
+
+
+@pytest.mark.parametrize("name", ["compressor", "simple_compressor", "limiter", "expander"])
+def test_torch_twin_matches_numpy_over_random_draws(name, music_short):
+    """Tolerance: 1e-7 absolute in float64 over 50 random parameter draws."""
+    x, sr = music_short
+    effect = get_effect(name)
+    rng = np.random.default_rng(8)
+    draws = [effect.spec.sample(rng) for _ in range(50)]
+    batch = {k: torch.tensor([d[k] for d in draws], dtype=torch.float64) for k in draws[0]}
+    yt = effect(torch.tensor(x, dtype=torch.float64).expand(50, -1, -1), sample_rate=sr, **batch).numpy()
+    for i, d in enumerate(draws):
+        assert np.max(np.abs(yt[i] - effect(x.astype(np.float64), sample_rate=sr, **d))) < 1e-7
+
+
+def test_release_receives_a_gradient(music_short):
+    x, sr = music_short
+    comp = get_effect("compressor")
+    release = torch.tensor([80.0], dtype=torch.float64, requires_grad=True)
+    y = comp(torch.tensor(x[None], dtype=torch.float64), sample_rate=sr, threshold_db=-30.0, ratio=6.0, release_ms=release)
+    y.square().sum().backward()
+    assert torch.isfinite(release.grad).all() and release.grad.abs().item() > 0

@@ -1,0 +1,127 @@
+"""Reverbs and delay against scipy's convolution and an exact time-domain recursion."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import signal
+
+from drywet import AudioError, ParameterError, get_effect, io
+from drywet.effects import reverb
+
+SR = 44100
+
+
+@pytest.fixture(scope="module")
+def room_ir():
+    ir, sr = io.read_audio(io.bundled_impulse_response_path())
+    return ir, sr
+
+
+def test_convolution_matches_scipy_fftconvolve(music, room_ir):
+    x, sr = music
+    ir, _ = room_ir
+    y = get_effect("convolution_reverb")(x.astype(np.float64), sample_rate=sr, impulse_response=ir, length="full")
+    ref = signal.fftconvolve(x.astype(np.float64), ir.astype(np.float64), axes=-1)
+    assert y.shape == ref.shape
+    assert np.max(np.abs(y - ref)) < 1e-9
+    same = get_effect("convolution_reverb")(x, sample_rate=sr, impulse_response=ir)
+    assert same.shape == x.shape
+
+
+def test_convolution_predelay_mix_and_paths(music, room_ir):
+    x, sr = music
+    ir, _ = room_ir
+    conv = get_effect("convolution_reverb")
+    y = conv(x.astype(np.float64), sample_rate=sr, impulse_response=ir, pre_delay_ms=10.0, mix=0.25)
+    d = int(round(0.010 * sr))
+    wet = signal.fftconvolve(x.astype(np.float64), np.pad(ir, ((0, 0), (d, 0))), axes=-1)[:, : x.shape[1]]
+    assert np.allclose(y, 0.75 * x + 0.25 * wet, atol=1e-6)
+    by_path = conv(x, sample_rate=sr, impulse_response=str(io.bundled_impulse_response_path()))
+    assert np.allclose(by_path, conv(x, sample_rate=sr, impulse_response=ir), atol=1e-6)
+    with pytest.raises(ParameterError, match="impulse_response"):
+        conv(x, sample_rate=sr)
+    with pytest.raises(AudioError, match="channels"):
+        conv(x, sample_rate=sr, impulse_response=np.ones((3, 10)))
+
+
+def test_stereo_ir_on_mono_gives_stereo(room_ir):
+    ir, sr = room_ir
+    x = np.random.default_rng(0).standard_normal((1, 2000))
+    y = get_effect("convolution_reverb")(x, sample_rate=sr, impulse_response=np.concatenate([ir, -ir]))
+    assert y.shape == (2, 2000) and np.allclose(y[0], -y[1])
+
+
+def test_convolution_torch_twin(music_short, room_ir):
+    x, sr = music_short
+    ir, _ = room_ir
+    conv = get_effect("convolution_reverb")
+    for pre, mix in [(0.0, 1.0), (3.3, 0.4), (47.9, 0.8)]:
+        ref = conv(x.astype(np.float64), sample_rate=sr, impulse_response=ir, pre_delay_ms=pre, mix=mix)
+        yt = conv(torch.tensor(x, dtype=torch.float64), sample_rate=sr, impulse_response=ir, pre_delay_ms=pre, mix=mix)
+        assert np.max(np.abs(yt.numpy() - ref)) < 1e-9
+
+
+def schroeder_rt60(ir, sr):
+    """RT60 from the Schroeder backward integral, fitted between -5 and -25 dB (T20 x 3)."""
+    edc = np.cumsum(ir[::-1] ** 2)[::-1]
+    edc_db = 10 * np.log10(edc / edc[0])
+    i5, i25 = np.argmax(edc_db <= -5), np.argmax(edc_db <= -25)
+    slope = (edc_db[i25] - edc_db[i5]) / ((i25 - i5) / sr)
+    return -60.0 / slope
+
+
+@pytest.mark.parametrize("rt60", [0.3, 1.0, 2.5])
+def test_noise_reverb_decay_matches_rt60(rt60):
+    spec = reverb.NOISE_REVERB
+    params = {p.name: p.default for p in spec.params if p.name != "mix"}
+    params.update({f"band{i}_decay_s": rt60 for i in range(reverb.NUM_NOISE_BANDS)})
+    ir = reverb.noise_ir_numpy(params, 1, SR, seed=3, ir_len=int(4 * rt60 * SR))[0]
+    assert schroeder_rt60(ir, SR) == pytest.approx(rt60, rel=0.1)
+    assert np.sum(ir**2) == pytest.approx(1.0)
+
+
+def test_noise_reverb_is_seeded_and_twin_matches(music_short):
+    x, sr = music_short
+    rev = get_effect("noise_reverb")
+    p = rev.spec.sample(np.random.default_rng(2))
+    a = rev(x, sample_rate=sr, seed=5, ir_length_s=1.0, **p)
+    assert np.array_equal(a, rev(x, sample_rate=sr, seed=5, ir_length_s=1.0, **p))
+    assert not np.allclose(a, rev(x, sample_rate=sr, seed=6, ir_length_s=1.0, **p))
+    yt = rev(torch.tensor(x, dtype=torch.float64), sample_rate=sr, seed=5, ir_length_s=1.0, **p).numpy()
+    assert np.max(np.abs(yt - rev(x.astype(np.float64), sample_rate=sr, seed=5, ir_length_s=1.0, **p))) < 1e-9
+
+
+def recursive_delay_reference(x, d, feedback, mix, tone_hz, sr):
+    """Time-domain recursion of the echo with a one-pole low-pass in the loop (integer d):
+    e[n] = LP(x[n-d] + feedback * e[n-d])  ->  E(z) = LP z^-d X / (1 - feedback LP z^-d)."""
+    p = np.exp(-2 * np.pi * tone_hz / sr)
+    # LP(z) = (1-p) / (1 - p z^-1): E (1 - p z^-1 - feedback (1-p) z^-d) = (1-p) z^-d X
+    b = np.zeros(d + 1)
+    b[d] = 1 - p
+    a = np.zeros(d + 1)
+    a[0], a[1] = 1.0, -p
+    a[d] += -feedback * (1 - p)
+    return x + mix * signal.lfilter(b, a, x, axis=-1)
+
+
+@pytest.mark.parametrize("time_ms, feedback, tone_hz", [(10.0, 0.9, 20000.0), (50.0, 0.5, 2000.0), (250.0, 0.7, 800.0)])
+def test_delay_matches_exact_recursion(music, time_ms, feedback, tone_hz):
+    x, sr = music
+    x = x.astype(np.float64)
+    d = time_ms * sr / 1000
+    assert d == int(d)
+    y = get_effect("delay")(x, sample_rate=sr, time_ms=time_ms, feedback=feedback, mix=0.6, tone_hz=tone_hz)
+    ref = recursive_delay_reference(x, int(d), feedback, 0.6, tone_hz, sr)
+    assert np.max(np.abs(y - ref)) < 1e-6
+
+
+def test_delay_twin_and_mix_zero_identity(music_short):
+    x, sr = music_short
+    delay = get_effect("delay")
+    assert np.allclose(delay(x, sample_rate=sr, mix=0.0), x)
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        p = delay.spec.sample(rng)
+        ref = delay(x.astype(np.float64), sample_rate=sr, **p)
+        yt = delay(torch.tensor(x, dtype=torch.float64), sample_rate=sr, **p).numpy()
+        assert np.max(np.abs(yt - ref)) < 1e-9
