@@ -75,13 +75,15 @@ def _curves_figure(chain: Chain, sample_rate: int):
             out = s.effect.numpy(ramp[None].astype(np.float64), sample_rate=sample_rate, **s.params, **s.options)[0]
             panels.append(("dist", s, out))
     if not panels:
-        return None
+        return None, ""
+    names = {"eq": "magnitude response", "dyn": "static curve", "dist": "transfer curve"}
+    caption = ", ".join(f"{s.key} {names[kind]}" for kind, s, _ in panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
     for ax, (kind, s, data) in zip(axes[0], panels):
         title = s.key + (" (bypassed)" if s.bypass else "")
         if kind == "eq":
             ax.semilogx(freqs, data)
-            ax.set(xlabel="frequency (Hz)", ylabel="magnitude (dB)", title=f"{title}: magnitude")
+            ax.set(xlabel="frequency (Hz)", ylabel="magnitude (dB)", title=f"{title}: magnitude response")
         elif kind == "dyn":
             ax.plot(levels, data, label="static curve")
             ax.plot(levels, levels, "--", color="gray", lw=0.8, label="unity")
@@ -93,7 +95,7 @@ def _curves_figure(chain: Chain, sample_rate: int):
             ax.set(xlabel="input", ylabel="output", title=f"{title}: transfer curve")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return fig, caption
 
 
 def _spectrograms_figure(signals: Sequence[tuple[str, np.ndarray]], sample_rate: int):
@@ -170,9 +172,12 @@ def write_report(
     for label, _, rel in signals:
         parts.append(f"<div><b>{html.escape(label)}</b><br><audio controls src='{html.escape(rel)}'></audio></div>")
     parts.append("</div><h2>Chain</h2>" + _chain_table(chain))
-    curves = _curves_figure(chain, sample_rate)
+    curves, caption = _curves_figure(chain, sample_rate)
     if curves is not None:
-        parts.append(f"<h2>Effect curves</h2><img alt='effect curves' src='data:image/png;base64,{_figure_png(curves)}'>")
+        parts.append(
+            f"<h2>Effect curves</h2><p>{html.escape(caption)}</p>"
+            f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{_figure_png(curves)}'>"
+        )
     spec_fig = _spectrograms_figure([(label, x) for label, x, _ in signals], sample_rate)
     parts.append(f"<h2>Spectrograms</h2><img alt='spectrograms' src='data:image/png;base64,{_figure_png(spec_fig)}'>")
     if metrics:

@@ -37,6 +37,11 @@ def _pair(target: Any, estimate: Any):
     return torch.as_tensor(t), torch.as_tensor(e)
 
 
+def _safe_sqrt(x):
+    """sqrt with a finite gradient at 0 that is still exactly 0 at 0."""
+    return (x + EPS).sqrt() - math.sqrt(EPS)
+
+
 def mae(target, estimate):
     """Mean absolute error of the waveforms."""
     t, e = _pair(target, estimate)
@@ -82,7 +87,7 @@ def mrstft(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DE
     for n_fft, hop, win in resolutions:
         mag = (power_spectrogram(both, n_fft, hop, win) + EPS).sqrt()
         mt, me = mag[0], mag[1]
-        sc = (mt - me).square().sum((-2, -1)).sqrt() / mt.square().sum((-2, -1)).sqrt()
+        sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / (mt.square().sum((-2, -1)) + EPS).sqrt()
         logmag = (mt.log() - me.log()).abs().mean((-2, -1))
         total = total + (sc + logmag).mean()
     return total / len(resolutions)
@@ -114,7 +119,7 @@ def mcd(target, estimate, *, sample_rate: int, n_mfcc: int = 13, n_fft: int = 20
     t, e = _pair(target, estimate)
     sr = check_sample_rate(sample_rate)
     diff = _mfcc(t, sr, n_mfcc, n_fft, hop, n_mels) - _mfcc(e, sr, n_mfcc, n_fft, hop, n_mels)
-    return (10.0 / math.log(10.0) * (2.0 * diff.square().sum(-2) + EPS).sqrt()).mean()
+    return (10.0 / math.log(10.0) * _safe_sqrt(2.0 * diff.square().sum(-2))).mean()
 
 
 def spectral_centroid(x, *, sample_rate: int, n_fft: int = 2048, hop: int = 512):

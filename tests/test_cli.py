@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pytest
+
+from drywet import io
+from drywet.chain import Chain
+from drywet.cli import main
+
+
+@pytest.fixture
+def wav(tmp_path, music):
+    x, sr = music
+    return io.write_audio(tmp_path / "in.wav", x, sample_rate=sr)
+
+
+def test_effects_table_and_json(capsys):
+    assert main(["effects"]) == 0
+    assert "compressor" in capsys.readouterr().out
+    assert main(["effects", "--json"]) == 0
+    specs = json.loads(capsys.readouterr().out)
+    comp = next(s for s in specs if s["name"] == "compressor")
+    assert [p["name"] for p in comp["params"]][:2] == ["threshold_db", "ratio"]
+
+
+def test_apply_with_generated_flags_matches_the_api(tmp_path, wav, capsys):
+    out = tmp_path / "out.wav"
+    assert main(["apply", str(wav), str(out), "--effect", "compressor", "--threshold-db", "-20", "--ratio", "4"]) == 0
+    x, sr = io.read_audio(wav)
+    y, _ = io.read_audio(out)
+    from drywet import get_effect
+
+    ref = get_effect("compressor")(x, sample_rate=sr, threshold_db=-20.0, ratio=4.0)
+    assert np.max(np.abs(y - ref)) < 1e-6
+
+
+def test_apply_with_preset_from_random_chain(tmp_path, wav, capsys):
+    preset = tmp_path / "p.yaml"
+    assert main(["random-chain", "--effects", "eq,compressor,clipper", "--seed", "3", "-o", str(preset)]) == 0
+    out = tmp_path / "out.flac"
+    assert main(["apply", str(wav), str(out), "--preset", str(preset), "--normalize"]) == 0
+    chain = Chain.load(preset)
+    assert chain == Chain.from_names("eq,compressor,clipper").sample(np.random.default_rng(3))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["apply", "IN", "OUT", "--effect", "compressor", "--threshold-db", "-60"], "out of range"),
+        (["apply", "IN", "OUT", "--effect", "compressor", "--tresh", "1"], "has no flag"),
+        (["apply", "IN", "OUT", "--effect", "nope"], "unknown effect"),
+        (["apply", "IN", "OUT"], "either --preset"),
+        (["apply", "missing.wav", "OUT", "--effect", "gain"], "not found"),
+        (["random-chain", "--effects", "eq,unknown", "-o", "P.yaml"], "unknown effect"),
+    ],
+)
+def test_errors_go_to_stderr_with_exit_2(tmp_path, wav, capsys, args, message):
+    args = [str(wav) if a == "IN" else str(tmp_path / "o.wav") if a == "OUT" else str(tmp_path / a) if a == "P.yaml" else a for a in args]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_apply_refuses_to_overwrite(tmp_path, wav, capsys):
+    out = tmp_path / "o.wav"
+    out.write_bytes(b"keep me")
+    assert main(["apply", str(wav), str(out), "--effect", "gain"]) == 2
+    assert out.read_bytes() == b"keep me"
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_metrics_command(tmp_path, wav, capsys):
+    assert main(["metrics", str(wav), str(wav), "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["mae"] == 0.0 and table["si_sdr_db"] > 60
+
+
+def test_demo_writes_audio_preset_and_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out), "--effects", "eq,compressor,clipper"]) == 0
+    for name in ("dry.wav", "wet.wav", "chain.yaml", "report.html"):
+        assert (out / name).is_file()
+    html = (out / "report.html").read_text()
+    for needle in ("<audio", "threshold_db", "dB", "static curve", "magnitude", "transfer curve", "data:image/png"):
+        assert needle in html
+    dry, sr = io.read_audio(out / "dry.wav")
+    wet, _ = io.read_audio(out / "wet.wav")
+    chain = Chain.load(out / "chain.yaml")
+    ref = chain(dry, sample_rate=sr)
+    peak = np.abs(ref).max()
+    if peak > 1:
+        ref = ref * (10 ** (-1 / 20) / peak)
+    assert np.max(np.abs(wet - ref)) < 1e-4
+    assert main(["demo", "-o", str(out)]) == 2  # no silent overwrite

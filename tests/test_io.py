@@ -1,0 +1,87 @@
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from drywet import AudioError, io
+from conftest import shared
+
+
+@pytest.mark.parametrize("ext, tol", [(".wav", 2e-7), (".flac", 2e-7), (".ogg", 0.05)])
+def test_write_read_round_trip(tmp_path, music, ext, tol):
+    x, sr = music
+    path = io.write_audio(tmp_path / f"a{ext}", x, sample_rate=sr)
+    y, sr2 = io.read_audio(path)
+    assert sr2 == sr and y.dtype == np.float32 and y.shape[0] == 2
+    n = min(y.shape[1], x.shape[1])
+    assert np.sqrt(np.mean((y[:, :n] - x[:, :n]) ** 2)) < tol
+
+
+def test_never_overwrites_unless_asked(tmp_path, music):
+    x, sr = music
+    path = io.write_audio(tmp_path / "a.wav", x, sample_rate=sr)
+    with pytest.raises(AudioError, match="exists"):
+        io.write_audio(path, x, sample_rate=sr)
+    io.write_audio(path, 0.5 * x, sample_rate=sr, overwrite=True)
+    assert np.allclose(io.read_audio(path)[0], 0.5 * x, atol=1e-6)
+
+
+def test_clipping_warns_and_normalize_scales(tmp_path, music):
+    x, sr = music
+    loud = 3.0 * x
+    with pytest.warns(UserWarning, match="clip"):
+        io.write_audio(tmp_path / "a.wav", loud, sample_rate=sr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        io.write_audio(tmp_path / "b.wav", loud, sample_rate=sr, normalize=True)
+        io.write_audio(tmp_path / "c.wav", loud, sample_rate=sr, subtype="FLOAT")
+    y, _ = io.read_audio(tmp_path / "b.wav")
+    assert np.abs(y).max() == pytest.approx(10 ** (-0.1 / 20), abs=1e-4)
+    assert np.abs(io.read_audio(tmp_path / "c.wav")[0]).max() == pytest.approx(np.abs(loud).max(), rel=1e-6)
+
+
+def test_no_temp_files_left_behind(tmp_path, music):
+    x, sr = music
+    io.write_audio(tmp_path / "a.flac", x, sample_rate=sr)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.flac"]
+
+
+def test_resample_with_soxr_keeps_a_sine_frequency():
+    sr, f = 48000, 1000.0
+    x = np.sin(2 * np.pi * f * np.arange(sr) / sr)[None].astype(np.float32)
+    y = io.resample(x, sr, 16000)
+    assert y.shape == (1, 16000) and y.dtype == np.float32
+    spectrum = np.abs(np.fft.rfft(y[0] * np.hanning(16000)))
+    assert np.fft.rfftfreq(16000, 1 / 16000)[spectrum.argmax()] == pytest.approx(f, abs=1.0)
+
+
+def test_channel_conversion_is_explicit(music):
+    x, _ = music
+    mono = io.convert_channels(x, "mono")
+    assert mono.shape == (1, x.shape[1]) and np.allclose(mono[0], x.mean(0))
+    assert io.convert_channels(mono, "stereo").shape == (2, x.shape[1])
+    with pytest.raises(AudioError, match="downmix"):
+        io.convert_channels(np.zeros((3, 10), np.float32), 2)
+
+
+def test_read_errors(tmp_path):
+    with pytest.raises(AudioError, match="not found"):
+        io.read_audio(tmp_path / "missing.wav")
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"this is not audio")
+    with pytest.raises(AudioError, match="cannot read"):
+        io.read_audio(bad)
+    with pytest.raises(AudioError, match="cannot write"):
+        io.write_audio(tmp_path / "x.mp4", np.zeros((1, 10), np.float32), sample_rate=44100)
+
+
+def test_read_real_files_with_resampling_and_mp3():
+    lena = shared("reference/codec_lena")
+    x, sr = io.read_audio(lena / "lena.flac", sample_rate=16000, channels="mono")
+    assert sr == 16000 and x.shape[0] == 1
+    mp3 = lena / "lena.mp3"
+    if "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile cannot read mp3")
+    y, sr3 = io.read_audio(mp3)
+    assert sr3 > 0 and y.shape[1] > 0 and np.abs(y).max() > 0.01
