@@ -75,6 +75,7 @@ def row(name, seconds_audio, ours, anchor_name, anchor):
     else:
         anchor_rt = seconds_audio / anchor
         ROWS.append((name, ours_rt, anchor_name, anchor_rt, ours_rt / anchor_rt))
+    print(f"  {name}: drywet {ours:.4f} s, {anchor_name} {anchor if anchor is None else round(anchor, 4)} s", flush=True)
 
 
 # -- numpy effects vs pedalboard --------------------------------------------------------------

@@ -40,7 +40,11 @@ def compressor_curve(level_db: Any, threshold_db: Any, ratio: Any, knee_db: Any,
     """
     slope = 1.0 - 1.0 / ratio
     over = level_db - threshold_db
-    knee = xp.maximum(knee_db * xp.ones_like(over), _KNEE_EPS * xp.ones_like(over)) if xp is not np else np.maximum(knee_db, _KNEE_EPS)
+    if xp is np:  # Python-float scalars keep float32 audio in float32 (NumPy's weak scalars)
+        knee = max(float(knee_db), _KNEE_EPS)
+        in_knee = (over + knee / 2.0) ** 2 * (float(slope) / (2.0 * knee))
+        return np.where(2.0 * over < -knee, 0.0, np.where(2.0 * over > knee, over * float(slope), in_knee)).astype(over.dtype, copy=False)
+    knee = knee_db.clamp(min=_KNEE_EPS) * xp.ones_like(over)
     in_knee = slope * (over + knee / 2.0) ** 2 / (2.0 * knee)
     above = slope * over
     return xp.where(2.0 * over < -knee, xp.zeros_like(over), xp.where(2.0 * over > knee, above, in_knee))
@@ -58,7 +62,8 @@ def linked_level_db(x: Any, xp: Any = np) -> Any:
     """Peak level in dB linked over channels: (B, C, T) -> (B, T)."""
     if xp is np:
         peak = np.abs(x).max(axis=1)
-        return 20.0 * np.log10(np.maximum(peak, 10.0 ** (LEVEL_FLOOR_DB / 20.0)))
+        floor = np.asarray(10.0 ** (LEVEL_FLOOR_DB / 20.0), dtype=x.dtype)
+        return np.asarray(20.0, x.dtype) * np.log10(np.maximum(peak, floor))
     peak = x.abs().amax(dim=1)
     return 20.0 * peak.clamp(min=10.0 ** (LEVEL_FLOOR_DB / 20.0)).log10()
 
@@ -68,7 +73,7 @@ def _smooth_kernel(target, attack, release):  # pragma: no cover - compiled
     batch, length = target.shape
     out = np.empty_like(target)
     for b in prange(batch):
-        state = 0.0
+        state = 0.0  # float64 even for float32 signals: long releases accumulate tiny steps
         for n in range(length):
             r = target[b, n]
             c = attack if r > state else release
@@ -78,8 +83,11 @@ def _smooth_kernel(target, attack, release):  # pragma: no cover - compiled
 
 
 def smooth_numpy(reduction_db: np.ndarray, attack_coef: float, release_coef: float) -> np.ndarray:
-    """Branching one-pole smoothing of a gain reduction (B, T), starting from 0 dB."""
-    return _smooth_kernel(np.ascontiguousarray(reduction_db, dtype=np.float64), attack_coef, release_coef)
+    """Branching one-pole smoothing of a gain reduction (B, T), starting from 0 dB.
+
+    Runs in the dtype of ``reduction_db`` (float32 or float64) with a float64 state.
+    """
+    return _smooth_kernel(np.ascontiguousarray(reduction_db), attack_coef, release_coef)
 
 
 def smooth_torch(reduction_db: Any, attack_coef: Any, release_coef: Any) -> Any:

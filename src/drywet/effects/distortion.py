@@ -77,7 +77,7 @@ def _clamp(u, lo, hi):
 def cubic_curve(u):
     """x - 4x^3/27 on |x| <= 1.5, +/-1 beyond (C1-continuous at the joint)."""
     v = _clamp(u, -1.5, 1.5)
-    return v - (4.0 / 27.0) * v**3
+    return v - (4.0 / 27.0) * (v * v * v)
 
 
 def hard_curve(u):
@@ -95,10 +95,25 @@ def clipper_curve(u, hardness):
     return torch.where(hardness <= 1.0, soft, hard)
 
 
+def _clipper_curve_scalar_hardness(u, hardness):
+    """clipper_curve for one hardness value, evaluating only the curves it blends (speed)."""
+    if hardness <= 1.0:
+        parts = [(1.0 - hardness, _tanh), (hardness, cubic_curve)]
+    else:
+        parts = [(2.0 - hardness, cubic_curve), (hardness - 1.0, hard_curve)]
+    out = np.zeros_like(u)
+    for weight, curve in parts:
+        if weight != 0.0:
+            out += u.dtype.type(weight) * curve(u)
+    return out
+
+
 def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
+    dtype = x.dtype.type
     g = 10.0 ** (drive_db / 20.0)
-    bias = clipper_curve(np.asarray(offset, dtype=np.float64), hardness)
-    return (clipper_curve(g * x.astype(np.float64) + offset, hardness) - bias) / g
+    bias = _clipper_curve_scalar_hardness(np.asarray([offset], dtype=np.float64), hardness)[0]
+    u = x * dtype(g) + dtype(offset)
+    return (_clipper_curve_scalar_hardness(u, hardness) - dtype(bias)) * dtype(1.0 / g)
 
 
 def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):

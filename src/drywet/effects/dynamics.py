@@ -68,9 +68,12 @@ EXPANDER = EffectSpec(
 
 
 def _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
+    # Work in the signal's dtype: float32 audio gets float32 SIMD log/exp (the recursion's
+    # state stays float64 inside the kernel).
+    reduction = reduction.astype(x.dtype, copy=False)
     smooth = dyn.smooth_numpy(reduction, dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
-    gain = 10.0 ** ((makeup_db - smooth) / 20.0)
-    return x * gain[:, None, :].astype(x.dtype)
+    gain = np.exp((makeup_db - smooth) * np.asarray(np.log(10.0) / 20.0, x.dtype))
+    return x * gain[:, None, :]
 
 
 def _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):

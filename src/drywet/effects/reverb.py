@@ -79,6 +79,14 @@ def _match_channels(x_channels: int, ir_channels: int) -> None:
         )
 
 
+def _mix_numpy(x, wet, mix):
+    """(1 - mix) * dry + mix * wet, where the dry signal is zero past its end."""
+    if mix != 1.0:
+        wet *= wet.dtype.type(mix)
+        wet[..., : x.shape[-1]] += wet.dtype.type(1.0 - mix) * x
+    return wet
+
+
 def _out_len(length_option: str, x_len: int, ir_len: int) -> int:
     return x_len if length_option == "same" else x_len + ir_len - 1
 
@@ -89,9 +97,7 @@ def convolution_numpy(x, *, sample_rate, mix, pre_delay_ms, impulse_response, ir
     ir = conv.fractional_shift_numpy(ir, pre_delay_ms * sample_rate / 1000.0)
     n = _out_len(length, x.shape[-1], ir.shape[-1])
     wet = conv.convolve_numpy(x, ir, n)
-    dry = np.zeros_like(wet)
-    dry[..., : x.shape[-1]] = x
-    return (1.0 - mix) * dry + mix * wet
+    return _mix_numpy(x, wet, mix)
 
 
 def convolution_torch(x, *, sample_rate, mix, pre_delay_ms, impulse_response, ir_sample_rate, normalize_ir, length):
@@ -188,9 +194,7 @@ def _noise_numpy(x, *, sample_rate, seed, ir_length_s, length, **params):
     ir = noise_ir_numpy(params, x.shape[1], sample_rate, seed, ir_len)
     n = _out_len(length, x.shape[-1], ir_len)
     wet = conv.convolve_numpy(x, ir, n)
-    dry = np.zeros_like(wet)
-    dry[..., : x.shape[-1]] = x
-    return (1.0 - mix) * dry + mix * wet
+    return _mix_numpy(x, wet, mix)
 
 
 def _noise_torch(x, *, sample_rate, seed, ir_length_s, length, **params):
