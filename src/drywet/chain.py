@@ -136,7 +136,6 @@ class Chain:
 
     def apply_torch(self, x: Any, *, sample_rate: int, q: Any = None) -> Any:
         """Differentiable application. ``q``: (batch, P) or (P,) tensor; None uses stored values."""
-        import torch
 
         if q is None:
             return self(x, sample_rate=sample_rate)
@@ -148,7 +147,7 @@ class Chain:
         for s, params in zip(self.stages, self.split_q(q)):
             if not s.bypass:
                 y = s.effect.torch(y, sample_rate=sample_rate, **params, **s.options)
-        return y if x.ndim == 3 else y
+        return y
 
     # -- presets --------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -108,7 +108,6 @@ def sosfilt_torch(sos: Any, x: Any) -> Any:
     Returns:
         (B, C, T) filtered audio.
     """
-    import torch
     import torch.nn.functional as F
     from torchlpc import sample_wise_lpc
 

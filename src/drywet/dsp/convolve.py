@@ -41,7 +41,6 @@ def fractional_shift_torch(ir: Any, delay_samples: Any) -> Any:
         (B, C, L + ceil(max delay)), the numpy length for the largest delay.
     """
     import torch
-    import torch.nn.functional as F
 
     batch, channels, length = ir.shape
     out_len = length + int(math.ceil(float(delay_samples.detach().max())))

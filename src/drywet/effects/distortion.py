@@ -84,36 +84,29 @@ def hard_curve(u):
     return _clamp(u, -1.0, 1.0)
 
 
+def blend_weights(hardness):
+    """Weights of (tanh, cubic, hard) for a hardness in [0, 2] (eq. 4 as one formula):
+    hardness h <= 1 gives (1 - h, h, 0), h > 1 gives (0, 2 - h, h - 1)."""
+    if isinstance(hardness, (float, int)):
+        return max(1.0 - hardness, 0.0), 1.0 - abs(1.0 - hardness), max(hardness - 1.0, 0.0)
+    return (1.0 - hardness).clamp(min=0.0), 1.0 - (1.0 - hardness).abs(), (hardness - 1.0).clamp(min=0.0)
+
+
 def clipper_curve(u, hardness):
-    """The blended curve f_h(u) of eq. (4); ``hardness`` broadcastable to ``u``."""
-    soft = (1.0 - hardness) * _tanh(u) + hardness * cubic_curve(u)
-    hard = (2.0 - hardness) * cubic_curve(u) + (hardness - 1.0) * hard_curve(u)
-    if isinstance(u, np.ndarray):
-        return np.where(hardness <= 1.0, soft, hard)
-    import torch
-
-    return torch.where(hardness <= 1.0, soft, hard)
-
-
-def _clipper_curve_scalar_hardness(u, hardness):
-    """clipper_curve for one hardness value, evaluating only the curves it blends (speed)."""
-    if hardness <= 1.0:
-        parts = [(1.0 - hardness, _tanh), (hardness, cubic_curve)]
-    else:
-        parts = [(2.0 - hardness, cubic_curve), (hardness - 1.0, hard_curve)]
-    out = np.zeros_like(u)
-    for weight, curve in parts:
-        if weight != 0.0:
-            out += u.dtype.type(weight) * curve(u)
+    """The blended curve f_h(u); curves with a zero (Python float) weight are skipped."""
+    out = None
+    for weight, curve in zip(blend_weights(hardness), (_tanh, cubic_curve, hard_curve)):
+        if isinstance(weight, float) and weight == 0.0:
+            continue
+        term = weight * curve(u)
+        out = term if out is None else out + term
     return out
 
 
 def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
-    dtype = x.dtype.type
     g = 10.0 ** (drive_db / 20.0)
-    bias = _clipper_curve_scalar_hardness(np.asarray([offset], dtype=np.float64), hardness)[0]
-    u = x * dtype(g) + dtype(offset)
-    return (_clipper_curve_scalar_hardness(u, hardness) - dtype(bias)) * dtype(1.0 / g)
+    bias = float(clipper_curve(np.asarray([offset], dtype=np.float64), hardness)[0])
+    return (clipper_curve(x * g + offset, hardness) - bias) * (1.0 / g)
 
 
 def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):

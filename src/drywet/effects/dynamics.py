@@ -12,7 +12,7 @@ import numpy as np
 
 from ..dsp import dynamics as dyn
 from ..spec import EffectSpec, Param
-from .base import Effect, batch_param
+from .base import Effect
 
 _THRESHOLD = Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="level above which gain is reduced")
 _RATIO = Param("ratio", "", 2.0, 10.0, 4.0, "log", doc="input dB per output dB above threshold")
