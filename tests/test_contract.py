@@ -221,3 +221,21 @@ def test_every_parameter_receives_a_finite_nonzero_gradient(name, music_short):
 
 def test_noise_band_count_matches_spec():
     assert sum(p.name.endswith("_decay_s") for p in EFFECTS["noise_reverb"].spec.params) == NUM_NOISE_BANDS
+
+
+TWIN_TOLERANCE = 1e-6  # absolute, float64, on real music in [-1, 1]
+
+
+@pytest.mark.parametrize("name", TORCH)
+def test_torch_twin_matches_numpy_over_50_random_draws(name, music_short):
+    """Every twin against its numpy kernel: 50 draws in one torch batch vs 50 numpy calls."""
+    effect = EFFECTS[name]
+    x, sr = music_short
+    x = x[:, :2048].astype(np.float64)
+    rng = np.random.default_rng(11)
+    draws = [effect.spec.sample(rng) for _ in range(50)]
+    batch = {k: torch.tensor([d[k] for d in draws], dtype=torch.float64) for k in draws[0]}
+    settings = needed(name)
+    yt = effect(torch.tensor(x).expand(50, -1, -1), sample_rate=sr, **batch, **settings).numpy()
+    worst = max(np.max(np.abs(yt[i] - effect(x, sample_rate=sr, **d, **settings))) for i, d in enumerate(draws))
+    assert worst < TWIN_TOLERANCE

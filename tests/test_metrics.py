@@ -148,19 +148,22 @@ def test_losses_are_finite_with_finite_gradients(name, case):
     assert torch.isfinite(value) and torch.isfinite(e.grad).all()
 
 
-@pytest.mark.parametrize("name", ["esr", "si_sdr_db", "logmel_l1", "mrstft", "mcd_db", "mae", "rms_error_db"])
+@pytest.mark.parametrize("name", ["esr", "si_sdr_db", "logmel_l1", "mrstft", "stereo_mrstft", "mcd_db", "mae", "rms_error_db",
+                                  "spectral_centroid_error_hz"])
 def test_gradcheck_losses(name):
     fn, needs_sr, _, _ = metrics.METRICS[name]
     rng = np.random.default_rng(3)
-    t = torch.tensor(rng.standard_normal((1, 1, 600)))
-    e = torch.tensor(rng.standard_normal((1, 1, 600)), requires_grad=True)
-    kw = {"sample_rate": 8000, "n_fft": 256, "hop": 64} if name in ("logmel_l1", "mcd_db") else {}
+    t = torch.tensor(rng.standard_normal((1, 2, 256)))
+    e = torch.tensor(rng.standard_normal((1, 2, 256)), requires_grad=True)
+    kw = {"sample_rate": 8000, "n_fft": 128, "hop": 32} if name in ("logmel_l1", "mcd_db") else {}
     if name == "logmel_l1":
-        kw["n_mels"] = 16
+        kw["n_mels"] = 8
     if name == "mcd_db":
-        kw["n_mels"] = 20
-    if name == "mrstft":
-        kw = {"resolutions": ((128, 32, 128), (64, 16, 64))}
+        kw["n_mels"] = 12
+    if name in ("mrstft", "stereo_mrstft"):
+        kw = {"resolutions": ((64, 16, 64), (32, 8, 32))}
+    if name == "spectral_centroid_error_hz":
+        kw = {"sample_rate": 8000}
     assert torch.autograd.gradcheck(lambda z: fn(t, z, **kw), (e,), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 

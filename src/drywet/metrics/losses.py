@@ -76,18 +76,33 @@ def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int
     return ((mt + 1e-5).log() - (me + 1e-5).log()).abs().mean()
 
 
+MAG_FLOOR = 1e-4  # magnitude floor (power 1e-8, auraloss's eps) keeps log and its gradient finite
+
+
+def _stft_magnitude(x, n_fft: int, hop: int, win: int):
+    import torch
+
+    flat = x.reshape(-1, x.shape[-1])
+    if flat.shape[-1] <= n_fft // 2:  # reflect padding needs more samples than half a frame
+        flat = torch.nn.functional.pad(flat, (0, n_fft // 2 + 1 - flat.shape[-1]))
+    window = torch.hann_window(win, dtype=x.dtype, device=x.device)
+    spec = torch.stft(flat, n_fft, hop, win, window, center=True, return_complex=True)
+    return spec.abs().clamp(min=MAG_FLOOR).reshape(*x.shape[:-1], *spec.shape[-2:])
+
+
 def mrstft(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS):
     """Multi-resolution STFT loss: mean over resolutions of spectral convergence + L1 of
-    log magnitudes. Both signals go through one STFT call per resolution."""
+    log magnitudes (magnitudes floored at 1e-4). The target's STFT is built without a graph
+    unless the target itself requires a gradient."""
     import torch
 
     t, e = _pair(target, estimate)
-    both = torch.stack([t, e])
     total = 0.0
     for n_fft, hop, win in resolutions:
-        mag = (power_spectrogram(both, n_fft, hop, win) + EPS).sqrt()
-        mt, me = mag[0], mag[1]
-        sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / (mt.square().sum((-2, -1)) + EPS).sqrt()
+        with torch.set_grad_enabled(torch.is_grad_enabled() and t.requires_grad):
+            mt = _stft_magnitude(t, n_fft, hop, win)
+        me = _stft_magnitude(e, n_fft, hop, win)
+        sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / mt.square().sum((-2, -1)).sqrt()
         logmag = (mt.log() - me.log()).abs().mean((-2, -1))
         total = total + (sc + logmag).mean()
     return total / len(resolutions)

@@ -64,9 +64,16 @@ def _weighted_power_cumsum(x: np.ndarray, sample_rate: int) -> np.ndarray:
     if not was_2d:
         raise AudioError("loudness takes one (channels, samples) signal; loop over the batch")
     sr = check_sample_rate(sample_rate)
-    weighted = sosfilt(k_weighting_sos(sr), x3[0].astype(np.float64), axis=-1)
-    power = (channel_weights(weighted.shape[0])[:, None] * weighted**2).sum(axis=0)
-    return np.concatenate([[0.0], np.cumsum(power)])
+    # Filtering in the signal's dtype is accurate to far below 0.01 LU; the running sum of
+    # energies, where float32 would drift over long files, is float64.
+    signal = x3[0] if x3.dtype in (np.float32, np.float64) else x3[0].astype(np.float64)
+    weighted = sosfilt(k_weighting_sos(sr).astype(signal.dtype), signal, axis=-1)
+    weights = channel_weights(weighted.shape[0]).astype(signal.dtype)
+    power = np.einsum("c,ct,ct->t", weights, weighted, weighted)
+    out = np.empty(power.shape[0] + 1)
+    out[0] = 0.0
+    np.cumsum(power, dtype=np.float64, out=out[1:])
+    return out
 
 
 def _window_powers(cumsum: np.ndarray, sample_rate: int, window_s: float, hop_s: float) -> np.ndarray:
