@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..audio import as_batch, check_sample_rate
+from ..dsp.biquad import sosfilt_numpy
 from ..errors import AudioError
 
 ABSOLUTE_GATE_LUFS = -70.0
@@ -58,16 +59,14 @@ def channel_weights(channels: int) -> np.ndarray:
 
 def _weighted_power_cumsum(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """Cumulative channel-weighted K-weighted energy, (samples + 1,), float64."""
-    from scipy.signal import sosfilt
-
     x3, was_2d = as_batch(x, allow_empty=False)
     if not was_2d:
         raise AudioError("loudness takes one (channels, samples) signal; loop over the batch")
     sr = check_sample_rate(sample_rate)
-    # Filtering in the signal's dtype is accurate to far below 0.01 LU; the running sum of
-    # energies, where float32 would drift over long files, is float64.
+    # The filter state and the running sum of energies are float64 (float32 would drift
+    # over long files); the filtered signal is stored in the input's dtype.
     signal = x3[0] if x3.dtype in (np.float32, np.float64) else x3[0].astype(np.float64)
-    weighted = sosfilt(k_weighting_sos(sr).astype(signal.dtype), signal, axis=-1)
+    weighted = sosfilt_numpy(k_weighting_sos(sr), signal)
     weights = channel_weights(weighted.shape[0]).astype(signal.dtype)
     power = np.einsum("c,ct,ct->t", weights, weighted, weighted)
     out = np.empty(power.shape[0] + 1)
