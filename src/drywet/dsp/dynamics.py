@@ -36,18 +36,20 @@ def time_to_coef(time_ms: Any, sample_rate: int) -> Any:
 def compressor_curve(level_db: Any, threshold_db: Any, ratio: Any, knee_db: Any, xp: Any = np) -> Any:
     """Gain reduction (dB, >= 0) of the soft-knee compressor, Giannoulis eq. (4).
 
+    Written without branches: with o = level - threshold and half knee h = W/2,
+    ``slope * ((clip(o, -h, h) + h)^2 / (2W) + max(o - h, 0))`` is 0 below the knee, the
+    quadratic inside it and ``slope * o`` above it (the quadratic reaches h at the top).
     ``ratio=inf`` (slope 1) gives a limiter. Works on floats, numpy arrays and tensors.
     """
     slope = 1.0 - 1.0 / ratio
     over = level_db - threshold_db
     if xp is np:  # Python-float scalars keep float32 audio in float32 (NumPy's weak scalars)
-        knee = max(float(knee_db), _KNEE_EPS)
-        in_knee = (over + knee / 2.0) ** 2 * (float(slope) / (2.0 * knee))
-        return np.where(2.0 * over < -knee, 0.0, np.where(2.0 * over > knee, over * float(slope), in_knee)).astype(over.dtype, copy=False)
-    knee = knee_db.clamp(min=_KNEE_EPS) * xp.ones_like(over)
-    in_knee = slope * (over + knee / 2.0) ** 2 / (2.0 * knee)
-    above = slope * over
-    return xp.where(2.0 * over < -knee, xp.zeros_like(over), xp.where(2.0 * over > knee, above, in_knee))
+        half = max(float(knee_db), _KNEE_EPS) / 2.0
+        inside = np.clip(over, -half, half) + half
+        return (inside * inside * (1.0 / (4.0 * half)) + np.maximum(over - half, 0.0)) * float(slope)
+    half = knee_db.clamp(min=_KNEE_EPS) / 2.0
+    inside = xp.clamp(over, -half, half) + half
+    return slope * (inside.square() / (4.0 * half) + (over - half).clamp(min=0.0))
 
 
 def expander_curve(level_db: Any, threshold_db: Any, ratio: Any, range_db: Any, xp: Any = np) -> Any:

@@ -78,7 +78,7 @@ def _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
 
 def _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
     smooth = dyn.smooth_torch(reduction, dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
-    gain = 10.0 ** ((makeup_db[:, None] - smooth) / 20.0)
+    gain = ((makeup_db[:, None] - smooth) * (math.log(10.0) / 20.0)).exp()
     return x * gain[:, None, :]
 
 
