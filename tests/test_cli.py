@@ -92,3 +92,11 @@ def test_demo_writes_audio_preset_and_report(tmp_path, capsys):
         ref = ref * (10 ** (-1 / 20) / peak)
     assert np.max(np.abs(wet - ref)) < 1e-4
     assert main(["demo", "-o", str(out)]) == 2  # no silent overwrite
+
+
+def test_effect_help_lists_flags_from_the_spec(capsys):
+    assert main(["apply", "--effect", "compressor", "--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("--threshold-db", "--ratio", "--attack-ms", "--release-ms", "--knee-db", "--makeup-db"):
+        assert flag in out
+    assert "-40..0" in out  # the range comes from the spec

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -42,11 +43,19 @@ def _effect_parser(effect) -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_apply(args, extra: Sequence[str]) -> int:
+def cmd_apply(args, extra: Sequence[str], apply_parser: argparse.ArgumentParser) -> int:
     from . import io
     from .chain import Chain, Stage
     from .registry import get_effect
 
+    if args.help:
+        if args.effect:
+            _effect_parser(get_effect(args.effect)).print_help()
+        else:
+            apply_parser.print_help()
+        return 0
+    if args.input is None or args.output is None:
+        raise DrywetError("apply needs INPUT and OUTPUT paths, e.g. drywet apply in.wav out.wav --preset preset.yaml")
     if (args.preset is None) == (args.effect is None):
         raise DrywetError("give either --preset FILE or --effect NAME (with its parameter flags)")
     if args.preset:
@@ -56,9 +65,6 @@ def cmd_apply(args, extra: Sequence[str]) -> int:
     else:
         effect = get_effect(args.effect)
         parser = _effect_parser(effect)
-        if "--help" in extra or "-h" in extra:
-            parser.print_help()
-            return 0
         values, unknown = parser.parse_known_args(list(extra))
         if unknown:
             names = ", ".join(_flag(n) for n in (*effect.spec.param_names, *effect.spec.option_names))
@@ -128,10 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("effects", help="list effects and their parameter specs")
     p.add_argument("--json", action="store_true", help="print the full specs as JSON")
 
-    p = sub.add_parser("apply", help="apply a preset or one effect to an audio file",
+    p = sub.add_parser("apply", help="apply a preset or one effect to an audio file", add_help=False,
                        description="Flags of --effect come from its spec; see `drywet apply --effect NAME --help`.")
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("-h", "--help", action="store_true", help="show this help (with --effect: that effect's flags)")
+    parser.apply_parser = p
+    p.add_argument("input", nargs="?")
+    p.add_argument("output", nargs="?")
     p.add_argument("--preset", help="chain preset (.yaml or .json)")
     p.add_argument("--effect", help="one effect by name; its parameters as flags (e.g. --threshold-db -20)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
@@ -158,12 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"drywet: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.formatwarning = _format_warning  # one readable line on stderr, no source dump
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     try:
         if args.command == "apply":
-            return cmd_apply(args, extra)
+            return cmd_apply(args, extra, parser.apply_parser)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo}
