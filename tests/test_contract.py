@@ -78,6 +78,7 @@ def test_nan_and_inf_input_is_a_clear_error(name, bad):
         (np.zeros(100, np.float32), r"x\[None, :\]"),
         (np.zeros((1, 1, 1, 100), np.float32), "shape"),
         (np.zeros((1, 100), np.int16), "float"),
+        (np.zeros((1, 100), np.float16), "float32 or float64"),
         ([0.0, 0.1], "numpy array or torch tensor"),
         (np.zeros((0, 100), np.float32), "zero channels"),
     ],

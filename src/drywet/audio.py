@@ -48,15 +48,13 @@ def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
     if is_tensor(x):
         import torch
 
-        if not torch.is_floating_point(x):
-            raise AudioError(f"{name} must be a float tensor, got {x.dtype}; use x.float() (and scale ints to [-1, 1])")
+        if x.dtype not in (torch.float32, torch.float64):
+            raise AudioError(f"{name} must be a float32 or float64 tensor, got {x.dtype}; use x.float() (and scale ints to [-1, 1])")
         finite = bool(torch.isfinite(x).all()) if x.numel() else True
     elif isinstance(x, np.ndarray):
-        if x.dtype.kind != "f":
-            raise AudioError(
-                f"{name} must be a float array, got {x.dtype}; convert with "
-                "x.astype(np.float32) / np.iinfo(x.dtype).max for integer PCM"
-            )
+        if x.dtype not in (np.float32, np.float64):
+            hint = "x.astype(np.float32)" if x.dtype.kind == "f" else "x.astype(np.float32) / np.iinfo(x.dtype).max for integer PCM"
+            raise AudioError(f"{name} must be a float32 or float64 array, got {x.dtype}; convert with {hint}")
         finite = bool(np.isfinite(x).all())
     else:
         raise AudioError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
