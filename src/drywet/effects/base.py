@@ -125,3 +125,13 @@ class Effect:
 def batch_param(value: Any) -> Any:
     """A (B,) tensor parameter as (B, 1, 1) to broadcast against (B, C, T) audio."""
     return value[:, None, None]
+
+
+def keyword_signature(kernel: Callable, names: tuple[str, ...], options: tuple[str, ...] = ("mode",)) -> Callable:
+    """Give a ``**params`` kernel an explicit keyword signature (spec params, then options),
+    so introspection and the registry test see the same names as the spec."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY), inspect.Parameter("sample_rate", kw)]
+    params += [inspect.Parameter(n, kw) for n in (*names, *options)]
+    kernel.__signature__ = inspect.Signature(params)
+    return kernel

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec import EffectSpec, Param
-from .base import Effect, batch_param
+from .base import Effect, batch_param, keyword_signature
 
 NUM_POLY_COEFFS = 24  # H in the paper
 
@@ -162,10 +162,8 @@ def _poly_kernels(series):
         u = x.clamp(-1.0, 1.0)
         return series(u, [batch_param(coeffs[f"c{h}"]) for h in range(1, NUM_POLY_COEFFS + 1)])
 
-    from .filters import _with_signature
-
     names = tuple(f"c{h}" for h in range(1, NUM_POLY_COEFFS + 1))
-    return _with_signature(numpy_kernel, names, ()), _with_signature(torch_kernel, names, ())
+    return keyword_signature(numpy_kernel, names, ()), keyword_signature(torch_kernel, names, ())
 
 
 def bitcrusher_numpy(x, *, sample_rate, bit_depth, downsample):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..dsp import biquad
 from ..spec import EffectSpec, Option, Param
-from .base import Effect
+from .base import Effect, keyword_signature
 
 MODE = Option("mode", "iir", "torch twin only: 'iir' exact recursion, 'fir' frequency-sampled FIR", ("iir", "fir"))
 
@@ -131,17 +131,6 @@ def _peq_torch(x, *, sample_rate, mode, **params):
     return _filter_torch(peq_sos(params, sample_rate, torch), x, mode)
 
 
-def _with_signature(fn, names, options=("mode",)):
-    """Give a ``**params`` kernel an explicit keyword signature in spec order."""
-    import inspect
-
-    kw = inspect.Parameter.KEYWORD_ONLY
-    sig = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY), inspect.Parameter("sample_rate", kw)]
-    sig += [inspect.Parameter(n, kw) for n in (*names, *options)]
-    fn.__signature__ = inspect.Signature(sig)
-    return fn
-
-
 # -- 10-band graphic EQ -------------------------------------------------------------
 GEQ_CENTERS_HZ = tuple(31.25 * 2.0**k for k in range(10))
 GEQ_BANDWIDTH_OCTAVES = 2.0
@@ -181,14 +170,14 @@ def _geq_torch(x, *, sample_rate, mode, **params):
 EFFECTS = tuple(_make_biquad(kind) for kind in biquad.BIQUAD_TYPES) + (
     Effect(
         PARAMETRIC_EQ,
-        _with_signature(_peq_numpy, PARAMETRIC_EQ.param_names),
-        _with_signature(_peq_torch, PARAMETRIC_EQ.param_names),
+        keyword_signature(_peq_numpy, PARAMETRIC_EQ.param_names),
+        keyword_signature(_peq_torch, PARAMETRIC_EQ.param_names),
         aliases=("eq", "peq"),
     ),
     Effect(
         GRAPHIC_EQ,
-        _with_signature(_geq_numpy, GRAPHIC_EQ.param_names),
-        _with_signature(_geq_torch, GRAPHIC_EQ.param_names),
+        keyword_signature(_geq_numpy, GRAPHIC_EQ.param_names),
+        keyword_signature(_geq_torch, GRAPHIC_EQ.param_names),
         aliases=("geq",),
     ),
 )

@@ -17,7 +17,7 @@ import numpy as np
 from ..dsp import convolve as conv
 from ..errors import AudioError, ParameterError
 from ..spec import EffectSpec, Option, Param
-from .base import Effect
+from .base import Effect, keyword_signature
 
 LENGTH = Option("length", "same", "'same' keeps the input length, 'full' adds the reverb tail", ("same", "full"))
 
@@ -216,9 +216,7 @@ def _noise_torch(x, *, sample_rate, seed, ir_length_s, length, **params):
 
 
 def _kernel(fn, spec):
-    from .filters import _with_signature
-
-    return _with_signature(fn, spec.param_names, spec.option_names)
+    return keyword_signature(fn, spec.param_names, spec.option_names)
 
 
 EFFECTS = (
