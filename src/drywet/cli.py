@@ -115,6 +115,39 @@ def cmd_metrics(args) -> int:
     return 0
 
 
+def cmd_match(args) -> int:
+    from . import io, metrics
+    from .estimate import match_chain
+    from .report import write_report
+
+    dry, sr = io.read_audio(args.dry)
+    wet, sr_wet = io.read_audio(args.wet)
+    if sr_wet != sr:
+        raise DrywetError(f"sample rates differ ({sr} vs {sr_wet} Hz); resample one file first")
+    if dry.shape != wet.shape:
+        raise DrywetError(f"dry {dry.shape} and wet {wet.shape} must be aligned and of equal shape")
+    result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
+                         steps=args.steps, seed=args.seed)
+    for row in result.chain.describe():
+        print(f"{row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
+    print(f"loss {result.loss:.4f} (dry vs wet: {result.loss_dry:.4f}, ratio {result.loss_ratio:.3f}) in {result.seconds:.1f} s")
+    result.chain.save(args.output, overwrite=args.overwrite)
+    print(f"wrote {args.output}")
+    if args.report:
+        from pathlib import Path
+
+        report = Path(args.report)
+        y_hat = result.chain(dry, sample_rate=sr)
+        estimate_path = report.with_name(report.stem + "_estimate.wav")
+        io.write_audio(estimate_path, y_hat, sample_rate=sr, overwrite=args.overwrite, normalize=True)
+        rel = lambda p: Path(p).resolve().as_uri()  # noqa: E731 - the report may live elsewhere
+        write_report(report, title="drywet match: estimated chain", chain=result.chain, sample_rate=sr,
+                     signals=[("dry", dry, rel(args.dry)), ("wet", wet, rel(args.wet)), ("estimate", y_hat, estimate_path.name)],
+                     metrics=metrics.compute_all(wet, y_hat, sample_rate=sr))
+        print(f"wrote {report}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -158,6 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("estimate")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("match", help="estimate a chain's parameters from a dry/wet pair (analysis by synthesis)")
+    p.add_argument("--dry", required=True)
+    p.add_argument("--wet", required=True)
+    p.add_argument("--chain", default="eq,compressor,clipper", help="comma-separated effects, in order")
+    p.add_argument("-o", "--output", required=True, help="preset to write (.yaml or .json)")
+    p.add_argument("--report", help="optional HTML report path")
+    p.add_argument("--loss", default="logmel", choices=["logmel", "mrstft"])
+    p.add_argument("--restarts", type=int, default=4)
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true")
+
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
@@ -179,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_apply(args, extra, parser.apply_parser)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo}
+        handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
+                   "match": cmd_match}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

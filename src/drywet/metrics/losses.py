@@ -67,13 +67,18 @@ def _rms_normalize(x):
     return x / x.square().mean((-2, -1), keepdim=True).add(EPS).sqrt()
 
 
-def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
-    """L1 distance of log-mel spectrograms after RMS normalization of both signals."""
+def logmel_per_item(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
+    """:func:`logmel_l1` for each batch item, shape (batch,)."""
     t, e = _pair(target, estimate)
     sr = check_sample_rate(sample_rate)
     mt = mel_power(_rms_normalize(t), sr, n_fft, hop, n_mels)
     me = mel_power(_rms_normalize(e), sr, n_fft, hop, n_mels)
-    return ((mt + 1e-5).log() - (me + 1e-5).log()).abs().mean()
+    return ((mt + 1e-5).log() - (me + 1e-5).log()).abs().mean((-3, -2, -1))
+
+
+def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
+    """L1 distance of log-mel spectrograms after RMS normalization of both signals."""
+    return logmel_per_item(target, estimate, sample_rate=sample_rate, n_fft=n_fft, hop=hop, n_mels=n_mels).mean()
 
 
 MAG_FLOOR = 1e-4  # magnitude floor (power 1e-8, auraloss's eps) keeps log and its gradient finite
@@ -90,10 +95,8 @@ def _stft_magnitude(x, n_fft: int, hop: int, win: int):
     return spec.abs().clamp(min=MAG_FLOOR).reshape(*x.shape[:-1], *spec.shape[-2:])
 
 
-def mrstft(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS):
-    """Multi-resolution STFT loss: mean over resolutions of spectral convergence + L1 of
-    log magnitudes (magnitudes floored at 1e-4). The target's STFT is built without a graph
-    unless the target itself requires a gradient."""
+def mrstft_per_item(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS):
+    """:func:`mrstft` for each batch item, shape (batch,)."""
     import torch
 
     t, e = _pair(target, estimate)
@@ -104,8 +107,15 @@ def mrstft(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DE
         me = _stft_magnitude(e, n_fft, hop, win)
         sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / mt.square().sum((-2, -1)).sqrt()
         logmag = (mt.log() - me.log()).abs().mean((-2, -1))
-        total = total + (sc + logmag).mean()
+        total = total + (sc + logmag).mean(-1)  # mean over channels
     return total / len(resolutions)
+
+
+def mrstft(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS):
+    """Multi-resolution STFT loss: mean over resolutions of spectral convergence + L1 of
+    log magnitudes (magnitudes floored at 1e-4). The target's STFT is built without a graph
+    unless the target itself requires a gradient."""
+    return mrstft_per_item(target, estimate, resolutions=resolutions).mean()
 
 
 def stereo_mrstft(target, estimate, *, resolutions=DEFAULT_RESOLUTIONS):
