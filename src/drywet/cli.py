@@ -92,13 +92,21 @@ def cmd_random_chain(args) -> int:
     return 0
 
 
-def cmd_metrics(args) -> int:
-    from . import io, metrics
+def _read_pair(first: str, second: str):
+    """Two files at one sample rate: (a, b, sample_rate)."""
+    from . import io
 
-    ref, sr = io.read_audio(args.reference)
-    est, sr_est = io.read_audio(args.estimate)
-    if sr_est != sr:
-        raise DrywetError(f"sample rates differ ({sr} vs {sr_est} Hz); resample one file first")
+    a, sr = io.read_audio(first)
+    b, sr_b = io.read_audio(second)
+    if sr_b != sr:
+        raise DrywetError(f"sample rates differ ({sr} vs {sr_b} Hz); resample one file first")
+    return a, b, sr
+
+
+def cmd_metrics(args) -> int:
+    from . import metrics
+
+    ref, est, sr = _read_pair(args.reference, args.estimate)
     if ref.shape != est.shape:
         n = min(ref.shape[1], est.shape[1])
         if ref.shape[0] != est.shape[0]:
@@ -120,10 +128,7 @@ def cmd_match(args) -> int:
     from .estimate import match_chain
     from .report import write_report
 
-    dry, sr = io.read_audio(args.dry)
-    wet, sr_wet = io.read_audio(args.wet)
-    if sr_wet != sr:
-        raise DrywetError(f"sample rates differ ({sr} vs {sr_wet} Hz); resample one file first")
+    dry, wet, sr = _read_pair(args.dry, args.wet)
     if dry.shape != wet.shape:
         raise DrywetError(f"dry {dry.shape} and wet {wet.shape} must be aligned and of equal shape")
     result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
