@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from .effects import delay, distortion, dynamics, filters, gain, reverb
+from .effects import (
+    bandwidth,
+    codecs,
+    coloration,
+    delay,
+    distortion,
+    dynamics,
+    filters,
+    gain,
+    media,
+    modulation,
+    noise,
+    reverb,
+    timescale,
+)
 from .effects.base import Effect
 from .errors import ParameterError
 
-_MODULES = (gain, filters, dynamics, distortion, reverb, delay)
+_MODULES = (gain, filters, dynamics, distortion, reverb, delay, modulation, noise, bandwidth, codecs, media, coloration, timescale)
 
 EFFECTS: dict[str, Effect] = {e.name: e for m in _MODULES for e in m.EFFECTS}
 ALIASES: dict[str, str] = {a: e.name for e in EFFECTS.values() for a in e.aliases}

@@ -41,6 +41,8 @@ class Param:
         scale: ``"lin"`` or ``"log"`` (log needs ``min > 0``).
         doc: one-line description.
         integer: the physical value is rounded to an integer when sampled or parsed.
+        curve: the numpy path also accepts a 1-D trajectory (per sample, or per block and
+            linearly interpolated over the signal) instead of one number.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Param:
     scale: str = "lin"
     doc: str = ""
     integer: bool = False
+    curve: bool = False
 
     def __post_init__(self) -> None:
         if self.scale not in ("lin", "log"):
@@ -123,6 +126,7 @@ class Param:
             "default": self.default,
             "scale": self.scale,
             "integer": self.integer,
+            "curve": self.curve,
             "doc": self.doc,
         }
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..audio import as_batch, check_sample_rate, is_tensor, unbatch
+from ..dsp.curves import curve_to_samples
 from ..errors import ParameterError
 from ..spec import EffectSpec
 
@@ -61,17 +62,24 @@ class Effect:
         x3, was_2d = as_batch(x)
         sr = check_sample_rate(sample_rate)
         params, options = self.spec.resolve(settings)
+        values = {}
         for name, value in params.items():
-            if np.ndim(value) != 0:
+            if np.ndim(value) == 0:
+                values[name] = float(value)
+            elif np.ndim(value) == 1 and self.spec.param(name).curve:
+                values[name] = curve_to_samples(np.asarray(value, dtype=np.float64), x3.shape[-1])
+            else:
+                curves = [p.name for p in self.spec.params if p.curve]
+                hint = f"; {curves} accept a 1-D curve" if curves else ""
                 raise ParameterError(
-                    f"{self.name}.{name}: the numpy path takes one number per parameter; "
+                    f"{self.name}.{name}: the numpy path takes one number per parameter{hint}; "
                     "loop over the batch or use the torch twin for per-item values"
                 )
         if bypass:
             return x.copy()
         if x3.shape[-1] == 0:
             return unbatch(np.zeros(self._empty_shape(x3), dtype=x3.dtype), was_2d)
-        y = self.numpy_kernel(x3, sample_rate=sr, **{k: float(v) for k, v in params.items()}, **options)
+        y = self.numpy_kernel(x3, sample_rate=sr, **values, **options)
         return unbatch(y.astype(x3.dtype, copy=False), was_2d)
 
     def torch(self, x: Any, *, sample_rate: int, bypass: bool = False, **settings: Any) -> Any:

@@ -1,0 +1,56 @@
+"""Time-varying control signals: parameter curves and a fractional variable delay.
+
+A parameter curve is a 1-D array: one value per sample, or K values spread evenly over the
+signal (first value at the first sample, last at the last) and linearly interpolated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def curve_to_samples(curve: np.ndarray, num_samples: int) -> np.ndarray:
+    """A 1-D curve of K points -> one value per sample, shape (num_samples,)."""
+    curve = np.asarray(curve, dtype=np.float64)
+    if curve.size == num_samples:
+        return curve
+    if curve.size == 1 or num_samples <= 1:
+        return np.full(num_samples, curve[0])
+    return np.interp(np.linspace(0.0, curve.size - 1.0, num_samples), np.arange(curve.size), curve)
+
+
+def variable_delay(x: np.ndarray, delay_samples: np.ndarray, edge: str = "zero") -> np.ndarray:
+    """y[n] = x(n - d[n]) with 4-point Lagrange (cubic) interpolation.
+
+    Args:
+        x: (batch, channels, samples).
+        delay_samples: (samples,) or (channels, samples), fractional; negative values read ahead.
+        edge: outside the signal read zeros ("zero", an empty delay line) or the first / last
+            sample ("hold", for zero-mean modulation such as wow that must not fade the ends).
+    Returns:
+        (batch, channels, samples), dtype of x.
+    """
+    n = x.shape[-1]
+    pos = np.arange(n) - np.asarray(delay_samples, dtype=np.float64)
+    base = np.floor(pos)
+    frac = pos - base
+    base = base.astype(np.int64)
+    # Lagrange weights for taps base-1, base, base+1, base+2
+    weights = (
+        -frac * (frac - 1.0) * (frac - 2.0) / 6.0,
+        (frac + 1.0) * (frac - 1.0) * (frac - 2.0) / 2.0,
+        -(frac + 1.0) * frac * (frac - 2.0) / 2.0,
+        (frac + 1.0) * frac * (frac - 1.0) / 6.0,
+    )
+    y = np.zeros(x.shape, dtype=np.float64)
+    for offset, w in zip((-1, 0, 1, 2), weights):
+        idx = base + offset
+        valid = (idx >= 0) & (idx < n) if edge == "zero" else np.ones(idx.shape, bool)
+        taps = np.take_along_axis(x, np.broadcast_to(np.clip(idx, 0, n - 1), x.shape), axis=-1) if idx.ndim == 2 else x[..., np.clip(idx, 0, n - 1)]
+        y += np.where(valid, w, 0.0) * taps
+    return y.astype(x.dtype, copy=False)
+
+
+def lfo(num_samples: int, sample_rate: int, rate_hz: float, phase: float = 0.0) -> np.ndarray:
+    """A sine low-frequency oscillator in [-1, 1], shape (num_samples,)."""
+    return np.sin(2.0 * np.pi * rate_hz * np.arange(num_samples) / sample_rate + phase)
