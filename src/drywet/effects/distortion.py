@@ -26,14 +26,14 @@ CLIPPER = EffectSpec(
 HARD_CLIP = EffectSpec(
     "hard_clip",
     "Hard clipping at +/- threshold.",
-    (Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="clip level re full scale"),),
+    (Param("threshold_db", "dB", -40.0, 0.0, 0.0, curve=True, doc="clip level re full scale"),),
     category="distortion",
 )
 
 TANH_OVERDRIVE = EffectSpec(
     "tanh_overdrive",
     "y = tanh(10^(drive_db/20) x), the curve of pedalboard's Distortion.",
-    (Param("drive_db", "dB", 0.0, 50.0, 12.0, doc="gain before tanh"),),
+    (Param("drive_db", "dB", 0.0, 50.0, 12.0, curve=True, doc="gain before tanh"),),
     category="distortion",
 )
 

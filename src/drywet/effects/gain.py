@@ -14,7 +14,7 @@ GAIN = EffectSpec(
     name="gain",
     doc="Static gain.",
     category="gain",
-    params=(Param("gain_db", "dB", -24.0, 24.0, 0.0, doc="gain applied to every channel"),),
+    params=(Param("gain_db", "dB", -24.0, 24.0, 0.0, curve=True, doc="gain applied to every channel"),),
 )
 
 POLARITY = EffectSpec(
@@ -31,14 +31,14 @@ PAN = EffectSpec(
         "center). Stereo in -> balance with the same law scaled to unity at center."
     ),
     category="gain",
-    params=(Param("pan", "", -1.0, 1.0, 0.0, doc="-1 hard left, 0 center, 1 hard right"),),
+    params=(Param("pan", "", -1.0, 1.0, 0.0, curve=True, doc="-1 hard left, 0 center, 1 hard right"),),
 )
 
 STEREO_WIDTH = EffectSpec(
     name="stereo_width",
     doc="Mid/side width: side signal scaled by width (0 mono, 1 unchanged, 2 twice as wide). Mono in: unchanged.",
     category="gain",
-    params=(Param("width", "", 0.0, 2.0, 1.0, doc="side gain (linear)"),),
+    params=(Param("width", "", 0.0, 2.0, 1.0, curve=True, doc="side gain (linear)"),),
 )
 
 
@@ -68,6 +68,8 @@ def _pan_gains(pan, stereo_in):
     scale = math.sqrt(2.0) if stereo_in else 1.0
     if isinstance(theta, float):
         return scale * math.cos(theta), scale * math.sin(theta)
+    if isinstance(theta, np.ndarray):  # a pan curve
+        return scale * np.cos(theta), scale * np.sin(theta)
     return scale * theta.cos(), scale * theta.sin()
 
 

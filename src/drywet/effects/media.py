@@ -102,14 +102,14 @@ def vinyl_numpy(x, *, sample_rate, crackle_per_s, crackle_level_db, rumble_level
 
 
 def wow_flutter_delay(rng, n, sample_rate, wow_depth_ms, wow_rate_hz, flutter_depth_ms, flutter_rate_hz):
-    """Zero-mean delay curve in samples: wow sine + drift (low-passed random walk) + flutter."""
+    """Zero-mean delay curve in samples: wow sine (0.7) + drift (0.3, a smooth random curve
+    through knots spaced at the wow period, cubic spline) + flutter sine."""
+    from scipy.interpolate import CubicSpline
+
     t = np.arange(n) / sample_rate
     wow = 0.7 * np.sin(2 * np.pi * wow_rate_hz * t + rng.uniform(0, 2 * np.pi))
-    drift = np.cumsum(rng.standard_normal(n)) if n else np.zeros(0)
-    if n > 1:
-        smooth = signal.butter(1, min(wow_rate_hz / 2, 0.4 * sample_rate), "lowpass", fs=sample_rate, output="sos")
-        drift = signal.sosfiltfilt(smooth, drift - np.linspace(drift[0], drift[-1], n)) if n > 12 else drift * 0
-        drift = 0.3 * drift / max(np.max(np.abs(drift)), 1e-12)
+    knots = np.arange(0.0, n / sample_rate + 2.0 / wow_rate_hz, 1.0 / wow_rate_hz)
+    drift = 0.3 * CubicSpline(knots, rng.uniform(-1.0, 1.0, knots.size))(t)
     flutter = np.sin(2 * np.pi * flutter_rate_hz * t + rng.uniform(0, 2 * np.pi))
     ms = wow_depth_ms * (wow + drift) + flutter_depth_ms * flutter
     return ms * sample_rate / 1000.0
