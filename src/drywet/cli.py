@@ -153,6 +153,22 @@ def cmd_match(args) -> int:
     return 0
 
 
+def cmd_augment(args) -> int:
+    from pathlib import Path
+
+    from .augment import Augment
+    from .augment.folder import Job, run_job
+
+    job = Job(Path(args.in_dir), Path(args.out_dir), Augment.load(args.preset), args.copies, args.seed, args.format)
+    summary = run_job(job, workers=args.workers, backend=args.backend, ray_address=args.ray_address, progress=not args.quiet)
+    failed = len(summary.failed)
+    print(
+        f"{summary.written} written, {summary.skipped} already done, {failed} failed "
+        f"(of {summary.inputs} inputs); manifest: {job.out_dir / 'manifest.csv'}"
+    )
+    return 0 if summary.ok else 1
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -208,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true")
 
+    p = sub.add_parser("augment", help="augment a folder of audio (manifest, atomic writes, resumable)")
+    p.add_argument("in_dir", help="folder of audio (read only)")
+    p.add_argument("out_dir", help="new or empty folder, or the folder of a job to resume")
+    p.add_argument("--preset", default="default", help="augmentation or chain preset file, or a bundled name: default, telephone, media")
+    p.add_argument("--copies", type=int, default=1, help="augmented copies per input")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--backend", default="local", choices=["local", "ray"])
+    p.add_argument("--ray-address", default=None, help="Ray cluster address ('auto', 'ray://host:10001'); default starts a local Ray")
+    p.add_argument("--format", default="wav", choices=["wav", "flac"], help="wav: 32-bit float (no clipping); flac: 24-bit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
@@ -230,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
-                   "match": cmd_match}
+                   "match": cmd_match, "augment": cmd_augment}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

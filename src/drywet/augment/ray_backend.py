@@ -1,0 +1,33 @@
+"""Ray backend for folder jobs: the same per-file task (``render_source``) as Ray tasks.
+
+The coordinating process keeps writing the manifest, so the result is identical to the local
+backend's. ``address=None`` starts a local Ray instance; give ``"auto"`` (on a cluster node) or
+``"ray://head:10001"`` to use a running cluster. Input and output folders must then be on a
+file system every node sees (NFS, a mounted bucket).
+"""
+
+from __future__ import annotations
+
+from ..errors import DependencyError
+
+
+def run_ray(job, todo, *, workers: int, address: str | None):
+    try:
+        import ray
+    except ImportError:
+        raise DependencyError("the Ray backend needs ray: pip install 'drywet[ray]'") from None
+    from .folder import render_source
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1)(render_source)
+        job_ref = ray.put(job)
+        pending = [task.remote(job_ref, source, copies) for source, copies in todo]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(ready[0])
+    finally:
+        if started_here:
+            ray.shutdown()
