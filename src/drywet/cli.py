@@ -169,6 +169,28 @@ def cmd_augment(args) -> int:
     return 0 if summary.ok else 1
 
 
+def cmd_invariance(args) -> int:
+    from pathlib import Path
+
+    from .analysis import invariance as inv
+
+    levels = [float(v) for v in args.levels.split(",")]
+    effects = [e for e in args.effects.split(",") if e.strip()] if args.effects else None
+    options = {}
+    if args.noise_dir:
+        options["noise_file"] = {"noise_dir": args.noise_dir}
+    if args.ir_dir:
+        options["room_ir"] = {"ir_dir": args.ir_dir}
+    clips = inv.load_clips(args.folder, args.sample_rate, args.crop_s, args.max_files)
+    rows = inv.invariance(clips, args.sample_rate, inv.load_extractor(args.features), effects=effects, levels=levels,
+                          classifier=args.classifier, seed=args.seed, options=options)
+    print(f"{len(clips)} clips, features: {args.features}")
+    print(inv.format_table(rows))
+    written = inv.write_outputs(rows, Path(args.out))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -236,6 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="wav", choices=["wav", "flac"], help="wav: 32-bit float (no clipping); flac: 24-bit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("invariance", help="how much a feature extractor or model moves under each effect")
+    p.add_argument("folder", help="folder of audio clips")
+    p.add_argument("--features", default="mfcc", help="mfcc, logmel, model.pt (TorchScript), module:function or file.py:function")
+    p.add_argument("--classifier", action="store_true", help="outputs are class scores: also report top-1 agreement")
+    p.add_argument("--effects", help="comma-separated effects (default: every effect with a strength parameter)")
+    p.add_argument("--levels", default="0,0.25,0.5,0.75,1", help="strengths in [0, 1]")
+    p.add_argument("--sample-rate", type=int, default=16000)
+    p.add_argument("--crop-s", type=float, default=5.0, help="seconds per clip (the loudest part)")
+    p.add_argument("--max-files", type=int, default=None)
+    p.add_argument("--noise-dir", help="folder of noise recordings (adds noise_file)")
+    p.add_argument("--ir-dir", help="folder of impulse responses (adds room_ir)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", default="drywet_invariance", help="folder for the table and plot")
+
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
@@ -258,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
-                   "match": cmd_match, "augment": cmd_augment}
+                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

@@ -168,6 +168,16 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Strength:
+    """How to turn the effect up along one parameter: ``mild`` (none or barely audible) to
+    ``strong`` (the range's extreme); used by invariance analysis and strength-based draws."""
+
+    param: str
+    mild: float
+    strong: float
+
+
+@dataclass(frozen=True)
 class EffectSpec:
     """Everything drywet knows about one effect's interface.
 
@@ -178,6 +188,7 @@ class EffectSpec:
         options: non-normalized settings.
         category: family used by the CLI table ("gain", "eq", "dynamics", ...).
         differentiable: a torch twin with gradients for every parameter exists.
+        strength: the parameter that sets how strong the effect is, if one does.
     """
 
     name: str
@@ -186,6 +197,24 @@ class EffectSpec:
     options: tuple[Option, ...] = field(default_factory=tuple)
     category: str = ""
     differentiable: bool = True
+    strength: Strength | None = None
+
+    def __post_init__(self) -> None:
+        if self.strength is not None:
+            param = self.param(self.strength.param)
+            for v in (self.strength.mild, self.strength.strong):
+                param.validate(v, self.name)
+
+    def at_strength(self, level: float) -> dict[str, float]:
+        """{param: value} at ``level`` in [0, 1] from mild to strong (normalized-space line)."""
+        if self.strength is None:
+            raise ParameterError(f"{self.name} has no strength parameter")
+        if not 0.0 <= level <= 1.0:
+            raise ParameterError(f"strength level must be in [0, 1], got {level}")
+        p = self.param(self.strength.param)
+        q0, q1 = p.normalize(self.strength.mild), p.normalize(self.strength.strong)
+        value = float(p.denormalize(q0 + level * (q1 - q0)))
+        return {p.name: float(round(value)) if p.integer else value}
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -253,6 +282,7 @@ class EffectSpec:
             "doc": self.doc,
             "category": self.category,
             "differentiable": self.differentiable,
+            "strength": None if self.strength is None else vars(self.strength),
             "params": [p.describe() for p in self.params],
             "options": [
                 {"name": o.name, "default": _jsonable(o.default), "doc": o.doc, "choices": list(o.choices)}

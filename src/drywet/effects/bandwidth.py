@@ -10,7 +10,7 @@ from scipy import signal
 
 from ..dsp.biquad import MAX_FREQ_FRACTION
 from ..dsp.noise import rng_for
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 
 BAND_LIMIT = EffectSpec(
@@ -25,6 +25,7 @@ BAND_LIMIT = EffectSpec(
     (Option("order", 4, "Butterworth order of each filter", (2, 4, 6, 8)),),
     category="bandwidth",
     differentiable=False,
+    strength=Strength("high_cut_hz", 20000.0, 1000.0),
 )
 
 SAMPLE_RATE_REDUCTION = EffectSpec(
@@ -34,6 +35,7 @@ SAMPLE_RATE_REDUCTION = EffectSpec(
     (Param("target_rate_hz", "Hz", 4000.0, 48000.0, 16000.0, "log", integer=True, doc="intermediate sample rate"),),
     category="bandwidth",
     differentiable=False,
+    strength=Strength("target_rate_hz", 48000.0, 4000.0),
 )
 
 QUANTIZE = EffectSpec(
@@ -44,6 +46,7 @@ QUANTIZE = EffectSpec(
     (Option("dither", "none", "'none' or 'tpdf'", ("none", "tpdf")), Option("seed", 0, "seed of the dither")),
     category="bandwidth",
     differentiable=False,
+    strength=Strength("bits", 24.0, 2.0),
 )
 
 COMPANDING = EffectSpec(
@@ -54,6 +57,7 @@ COMPANDING = EffectSpec(
     (Option("law", "mu", "'mu' (North America, Japan) or 'a' (Europe)", ("mu", "a")),),
     category="bandwidth",
     differentiable=False,
+    strength=Strength("bits", 12.0, 4.0),
 )
 
 MU = 255.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DependencyError
-from ..spec import EffectSpec, Param
+from ..spec import EffectSpec, Param, Strength
 from .base import Effect, keyword_signature
 
 
@@ -191,6 +191,7 @@ def _spec(codec: Codec) -> EffectSpec:
         (codec.param,),
         category="codec",
         differentiable=False,
+        strength=Strength(codec.param.name, codec.param.max, codec.param.min),
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..dsp.biquad import design, sosfilt_numpy
 from ..dsp.noise import rng_for
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 from .noise import list_audio_files
 from .reverb import convolution_numpy
@@ -37,6 +37,7 @@ MIC_COLORATION = EffectSpec(
     (Option("preset", "smartphone", "microphone curve", tuple(MIC_PRESETS)),),
     category="coloration",
     differentiable=False,
+    strength=Strength("amount", 0.0, 1.0),
 )
 
 ROOM_IR = EffectSpec(
@@ -49,6 +50,7 @@ ROOM_IR = EffectSpec(
     ),
     category="coloration",
     differentiable=False,
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..spec import EffectSpec, Param
+from ..spec import EffectSpec, Param, Strength
 from .base import Effect
 
 DELAY = EffectSpec(
@@ -27,6 +27,7 @@ DELAY = EffectSpec(
         Param("tone_hz", "Hz", 500.0, 20000.0, 20000.0, "log", doc="cutoff of the one-pole low-pass in the loop"),
     ),
     category="delay",
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 

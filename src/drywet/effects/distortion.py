@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spec import EffectSpec, Param
+from ..spec import EffectSpec, Param, Strength
 from .base import Effect, batch_param, keyword_signature
 
 NUM_POLY_COEFFS = 24  # H in the paper
@@ -21,6 +21,7 @@ CLIPPER = EffectSpec(
         Param("hardness", "", 0.0, 2.0, 0.0, doc="0 tanh, 1 cubic, 2 hard clip, linear blend between"),
     ),
     category="distortion",
+    strength=Strength("drive_db", -10.0, 20.0),
 )
 
 HARD_CLIP = EffectSpec(
@@ -28,6 +29,7 @@ HARD_CLIP = EffectSpec(
     "Hard clipping at +/- threshold.",
     (Param("threshold_db", "dB", -40.0, 0.0, 0.0, curve=True, doc="clip level re full scale"),),
     category="distortion",
+    strength=Strength("threshold_db", 0.0, -40.0),
 )
 
 TANH_OVERDRIVE = EffectSpec(
@@ -35,6 +37,7 @@ TANH_OVERDRIVE = EffectSpec(
     "y = tanh(10^(drive_db/20) x), the curve of pedalboard's Distortion.",
     (Param("drive_db", "dB", 0.0, 50.0, 12.0, curve=True, doc="gain before tanh"),),
     category="distortion",
+    strength=Strength("drive_db", 0.0, 50.0),
 )
 
 
@@ -62,6 +65,7 @@ BITCRUSHER = EffectSpec(
     ),
     category="distortion",
     differentiable=False,
+    strength=Strength("bit_depth", 24.0, 2.0),
 )
 
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..dsp import dynamics as dyn
-from ..spec import EffectSpec, Param
+from ..spec import EffectSpec, Param, Strength
 from .base import Effect
 
 _THRESHOLD = Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="level above which gain is reduced")
@@ -26,6 +26,7 @@ COMPRESSOR = EffectSpec(
     "Feed-forward soft-knee compressor, branching attack/release smoothing (Giannoulis 2012).",
     (_THRESHOLD, _RATIO, _ATTACK, _RELEASE, _KNEE, _MAKEUP),
     category="dynamics",
+    strength=Strength("threshold_db", 0.0, -40.0),
 )
 
 SIMPLE_COMPRESSOR = EffectSpec(
@@ -51,6 +52,7 @@ LIMITER = EffectSpec(
         Param("makeup_db", "dB", 0.0, 24.0, 0.0, doc="gain added after limiting"),
     ),
     category="dynamics",
+    strength=Strength("threshold_db", 0.0, -24.0),
 )
 
 EXPANDER = EffectSpec(

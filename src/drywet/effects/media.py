@@ -10,7 +10,7 @@ from scipy import signal
 
 from ..dsp.curves import variable_delay
 from ..dsp.noise import add_at_snr, colored_noise, rng_for, signal_rms
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 
 SEED = Option("seed", 0, "seed (integer); the augmentation pipeline draws one per call")
@@ -28,6 +28,7 @@ VINYL = EffectSpec(
     (SEED,),
     category="media",
     differentiable=False,
+    strength=Strength("crackle_level_db", -40.0, 0.0),
 )
 
 TAPE = EffectSpec(
@@ -46,6 +47,7 @@ TAPE = EffectSpec(
     (SEED,),
     category="media",
     differentiable=False,
+    strength=Strength("wow_depth_ms", 0.01, 3.0),
 )
 
 DROPOUTS = EffectSpec(
@@ -59,6 +61,7 @@ DROPOUTS = EffectSpec(
     (SEED,),
     category="media",
     differentiable=False,
+    strength=Strength("rate_per_s", 0.05, 10.0),
 )
 
 CLICK_DECAY_MS = 0.15

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ..dsp.curves import lfo, variable_delay
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, batch_param
 
 _RATE = {"doc": "LFO rate"}
@@ -26,6 +26,7 @@ TREMOLO = EffectSpec(
         Param("depth", "", 0.0, 1.0, 0.5, doc="0 none, 1 full silence at the troughs"),
     ),
     category="modulation",
+    strength=Strength("depth", 0.0, 1.0),
 )
 
 CHORUS = EffectSpec(
@@ -39,6 +40,7 @@ CHORUS = EffectSpec(
     ),
     category="modulation",
     differentiable=False,
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 FLANGER = EffectSpec(
@@ -53,6 +55,7 @@ FLANGER = EffectSpec(
     ),
     category="modulation",
     differentiable=False,
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 PHASER = EffectSpec(
@@ -69,6 +72,7 @@ PHASER = EffectSpec(
     (Option("stages", 4, "number of first-order all-passes", (2, 4, 6, 8, 12)),),
     category="modulation",
     differentiable=False,
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..dsp.noise import COLOR_EXPONENTS, add_at_snr, colored_noise, rng_for
 from ..errors import AudioError, ParameterError
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 
 SEED = Option("seed", 0, "seed of the noise (integer); the augmentation pipeline draws one per call")
@@ -28,6 +28,7 @@ COLORED_NOISE = EffectSpec(
     (Option("color", "white", "noise color", tuple(COLOR_EXPONENTS)), SEED),
     category="noise",
     differentiable=False,
+    strength=Strength("snr_db", 60.0, -10.0),
 )
 
 MAINS_HUM = EffectSpec(
@@ -41,6 +42,7 @@ MAINS_HUM = EffectSpec(
     (Option("mains_hz", 50, "mains frequency", (50, 60)), SEED),
     category="noise",
     differentiable=False,
+    strength=Strength("snr_db", 60.0, -10.0),
 )
 
 NOISE_FILE = EffectSpec(
@@ -51,6 +53,7 @@ NOISE_FILE = EffectSpec(
     (Option("noise_dir", None, "folder of noise recordings (wav, flac, ogg, mp3), searched recursively"), SEED),
     category="noise",
     differentiable=False,
+    strength=Strength("snr_db", 60.0, -10.0),
 )
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")

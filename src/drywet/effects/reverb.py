@@ -16,7 +16,7 @@ import numpy as np
 
 from ..dsp import convolve as conv
 from ..errors import AudioError, ParameterError
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, keyword_signature
 
 LENGTH = Option("length", "same", "'same' keeps the input length, 'full' adds the reverb tail", ("same", "full"))
@@ -148,6 +148,7 @@ NOISE_REVERB = EffectSpec(
         LENGTH,
     ),
     category="reverb",
+    strength=Strength("mix", 0.0, 1.0),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DependencyError
-from ..spec import EffectSpec, Option, Param
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 
 LENGTH = Option("length", "natural", "'natural' keeps the changed length, 'same' crops / pads to the input's", ("natural", "same"))
@@ -22,6 +22,7 @@ SPEED = EffectSpec(
     (LENGTH,),
     category="time",
     differentiable=False,
+    strength=Strength("factor", 1.0, 2.0),
 )
 
 TIME_STRETCH = EffectSpec(
@@ -31,6 +32,7 @@ TIME_STRETCH = EffectSpec(
     (LENGTH,),
     category="time",
     differentiable=False,
+    strength=Strength("rate", 1.0, 2.0),
 )
 
 PITCH_SHIFT = EffectSpec(
@@ -39,6 +41,7 @@ PITCH_SHIFT = EffectSpec(
     (Param("semitones", "st", -12.0, 12.0, 0.0, doc="transposition"),),
     category="time",
     differentiable=False,
+    strength=Strength("semitones", 0.0, 12.0),
 )
 
 
