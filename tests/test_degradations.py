@@ -50,10 +50,16 @@ def test_codec_output_is_sample_aligned_with_its_input(name, channels, music):
     x, sr = music
     x = x[:channels]
     spec = EFFECTS[name].spec.param(CODEC_SETTINGS[name])
-    for value in (spec.min, spec.default, spec.max):
-        y = EFFECTS[name](x, sample_rate=sr, **{spec.name: value})
+    # every codec but Opus is calibrated once per rate (its delay does not move with the bit
+    # rate): check that assumption along the whole range
+    for q in np.linspace(0.0, 1.0, 6):
+        value = spec.denormalize(q)
+        y = EFFECTS[name](x, sample_rate=sr, **{spec.name: round(value) if spec.integer else value})
         assert y.shape == x.shape
-        assert lag_of(y[0], x[0]) == 0, f"{name} at {value} is misaligned"
+        # Opus' hybrid stereo mode (about 16-40 kbit/s) codes bands and channels a fraction of
+        # a sample apart: there alignment is to the nearest sample, elsewhere exact
+        tolerance = 1 if name == "opus" and channels == 2 else 0
+        assert abs(lag_of(y[0], x[0])) <= tolerance, f"{name} at {value} is misaligned"
 
 
 @pytest.mark.parametrize("name", list(CODEC_SETTINGS))

@@ -1,5 +1,6 @@
-"""Lossy codecs with real encoders: MP3 (LAME), AAC and Opus (libopus) through PyAV's FFmpeg
-libraries, Vorbis (libvorbis) through libsndfile. Black boxes: numpy only.
+"""Lossy codecs with real encoders: MP3 (LAME through lameenc, decoded by libsndfile's mpg123),
+AAC and Opus (libopus) through PyAV's FFmpeg libraries, Vorbis (libvorbis) through
+libsndfile. Black boxes: numpy only.
 
 Each call encodes to an in-memory container and decodes it back. Encoders add a delay
 (priming samples, look-ahead, resampling filters) that decoders do not always remove; the
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DependencyError
-from ..spec import EffectSpec, Param, Strength
+from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, keyword_signature
 
 
@@ -30,6 +31,8 @@ class Codec:
     rates: tuple[int, ...]  # sample rates the encoder accepts
     param: Param  # bit rate (kbit/s) or quality
     doc: str
+    delay_varies: bool = False  # the delay depends on the bit rate (measured per setting)
+    options: tuple[Option, ...] = ()  # encoder settings passed to the round trip
 
 
 def _bitrate(lo: float, hi: float, default: float) -> Param:
@@ -40,9 +43,17 @@ _COMMON_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 CODECS = (
-    Codec("mp3", "libmp3lame", "mp3", _COMMON_RATES, _bitrate(32.0, 320.0, 128.0), "MP3 (LAME)"),
+    Codec(
+        "mp3",
+        "lameenc",
+        "mp3",
+        _COMMON_RATES,
+        _bitrate(32.0, 320.0, 128.0),
+        "MP3 (LAME, CBR)",
+        options=(Option("encoder_quality", 5, "LAME's -q: 0 best and slowest, 5 LAME's default, 9 fastest", tuple(range(10))),),
+    ),
     Codec("aac", "aac", "adts", _COMMON_RATES + (64000, 88200, 96000), _bitrate(32.0, 256.0, 128.0), "AAC-LC (FFmpeg's native encoder)"),
-    Codec("opus", "libopus", "ogg", (48000,), _bitrate(8.0, 256.0, 64.0), "Opus (libopus) at 48 kHz"),
+    Codec("opus", "libopus", "ogg", (48000,), _bitrate(8.0, 256.0, 64.0), "Opus (libopus) at 48 kHz", delay_varies=True),
     Codec(
         "vorbis",
         "libsndfile",
@@ -73,10 +84,14 @@ def _encoder_rate(codec: Codec, sample_rate: int) -> int:
     return min(higher) if higher else max(codec.rates)
 
 
-def _roundtrip(x: np.ndarray, rate: int, codec: Codec, setting: float) -> np.ndarray:
-    """Encode and decode (channels, samples) float32 at an accepted rate; no delay handling."""
+def _roundtrip(x: np.ndarray, rate: int, codec: Codec, setting: float, options: tuple = ()) -> np.ndarray:
+    """Encode and decode (channels, samples) float32 at an accepted rate; no delay handling.
+
+    ``options``: the codec's encoder options as sorted (name, value) pairs."""
     if codec.encoder == "libsndfile":
         return _roundtrip_sndfile(x, rate, codec, setting)
+    if codec.encoder == "lameenc":
+        return _roundtrip_lame(x, rate, setting, dict(options)["encoder_quality"])
     av = _av()
     bitrate_kbps = setting
     channels = x.shape[0]
@@ -115,6 +130,27 @@ def _roundtrip(x: np.ndarray, rate: int, codec: Codec, setting: float) -> np.nda
     return np.concatenate(decoded, axis=-1).astype(np.float32) if decoded else np.zeros((channels, 0), np.float32)
 
 
+def _roundtrip_lame(x: np.ndarray, rate: int, bitrate_kbps: float, quality: int) -> np.ndarray:
+    try:
+        import lameenc
+    except ImportError:  # pragma: no cover - a core dependency
+        raise DependencyError("MP3 needs lameenc: pip install lameenc") from None
+    import soundfile as sf
+
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    scale = peak if peak > 1.0 else 1.0  # LAME takes 16-bit PCM: keep overs from clipping
+    pcm = np.round(np.clip(x / scale, -1.0, 1.0) * 32767.0).astype("<i2")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(int(bitrate_kbps))
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)  # LAME would otherwise resample at low bit rates
+    encoder.set_channels(x.shape[0])
+    encoder.set_quality(int(quality))
+    data = bytes(encoder.encode(np.ascontiguousarray(pcm.T).tobytes()) + encoder.flush())
+    y, _ = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    return np.ascontiguousarray(y.T) * np.float32(scale)
+
+
 def _roundtrip_sndfile(x: np.ndarray, rate: int, codec: Codec, quality: float) -> np.ndarray:
     import soundfile as sf
 
@@ -126,15 +162,25 @@ def _roundtrip_sndfile(x: np.ndarray, rate: int, codec: Codec, quality: float) -
 
 
 @functools.lru_cache(maxsize=None)
-def codec_delay(codec_name: str, rate: int, channels: int, setting: float) -> int:
-    """Samples by which the decoded stream lags the input at this setting (measured)."""
+def codec_delay(codec_name: str, rate: int, channels: int, setting: float, options: tuple = ()) -> int:
+    """Samples by which the decoded stream lags the input at this setting (measured).
+
+    The probe is pink noise because Opus in hybrid mode (about 16-40 kbit/s) codes the low
+    band with SILK and the high band with CELT a few samples apart: alignment then follows
+    the low band, where music and speech have their energy. The channels are partly
+    correlated: joint-stereo coders treat identical channels differently. For Opus (whose delay
+    moves with the mode) each call then refines the lag within +/- 8 samples on the signal
+    itself."""
     codec = _BY_NAME[codec_name]
-    rng = np.random.default_rng(1234)
-    n = rate  # one second of band-limited noise bursts
+    from ..dsp.noise import colored_noise
+
+    n = rate  # one second with a burst of pink noise (a music-like spectrum: see below)
     probe = np.zeros((channels, n), np.float32)
-    burst = rng.standard_normal(n // 4).astype(np.float32) * 0.25
-    probe[:, n // 4 : n // 4 + burst.size] = burst
-    out = _roundtrip(probe, rate, codec, setting)[0]
+    rng = np.random.default_rng(1234)
+    shared = colored_noise(rng, (n // 4,), rate, "pink")  # partly correlated channels, as in music
+    burst = 0.07 * (shared + 0.5 * colored_noise(rng, (channels, n // 4), rate, "pink"))
+    probe[:, n // 4 : n // 4 + burst.shape[-1]] = burst.astype(np.float32)
+    out = _roundtrip(probe, rate, codec, setting, options)[0]
     ref = probe[0]
     size = 1 << int(np.ceil(np.log2(len(out) + len(ref))))
     xc = np.fft.irfft(np.fft.rfft(out, size) * np.conj(np.fft.rfft(ref, size)), size)
@@ -149,6 +195,7 @@ def _codec_kernel(codec: Codec):
         sample_rate = settings["sample_rate"]
         value = settings[codec.param.name]
         setting = float(round(value)) if codec.param.integer else round(float(value), 3)
+        options = tuple(sorted((o.name, settings[o.name]) for o in codec.options))
         rate = _encoder_rate(codec, sample_rate)
         batch, channels, n = x.shape
         y = np.empty(x.shape, dtype=np.float32)
@@ -158,15 +205,33 @@ def _codec_kernel(codec: Codec):
                 group = _fit(x[b, c0 : c0 + 2].astype(np.float32), max(n, MIN_SAMPLES))
                 if rate != sample_rate:
                     group = soxr.resample(group.T, sample_rate, rate, quality="HQ").T
-                delay = codec_delay(codec.name, rate, group.shape[0], setting)
-                decoded = _shift(_roundtrip(group, rate, codec, setting), delay, group.shape[-1])
+                # the delay is measured once per setting (or once per rate when it is constant)
+                key = setting if codec.delay_varies else codec.param.default
+                delay = codec_delay(codec.name, rate, group.shape[0], key, options)
+                decoded = _roundtrip(group, rate, codec, setting, options)
+                if codec.delay_varies:  # hybrid modes: refine on this signal (see codec_delay)
+                    delay += _residual_lag(decoded, group, delay)
+                decoded = _shift(decoded, delay, group.shape[-1])
                 if rate != sample_rate:
                     decoded = soxr.resample(decoded.T, rate, sample_rate, quality="HQ").T
                 y[b, c0 : c0 + 2] = _fit(decoded, n)
         return y
 
     kernel.__name__ = f"{codec.name}_numpy"
-    return keyword_signature(kernel, (codec.param.name,), options=())
+    return keyword_signature(kernel, (codec.param.name,), options=tuple(o.name for o in codec.options))
+
+
+REFINE_SAMPLES = 8
+
+
+def _residual_lag(decoded: np.ndarray, reference: np.ndarray, delay: int) -> int:
+    """The lag in [-8, 8] around ``delay`` that best correlates ``decoded`` with ``reference``
+    (0 unless another lag is strictly better, e.g. on silence)."""
+    n = reference.shape[-1]
+    lags = [k for k in range(-REFINE_SAMPLES, REFINE_SAMPLES + 1) if delay + k >= 0]
+    scores = [float(np.sum(_fit(decoded[:, delay + k :], n) * reference, dtype=np.float64)) for k in lags]
+    best = lags[int(np.argmax(scores))]
+    return best if 0 not in lags or max(scores) > scores[lags.index(0)] else 0
 
 
 def _shift(y: np.ndarray, delay: int, n: int) -> np.ndarray:
@@ -189,6 +254,7 @@ def _spec(codec: Codec) -> EffectSpec:
         codec.name,
         f"{codec.doc} encode/decode round trip, delay-compensated to align with the input.",
         (codec.param,),
+        codec.options,
         category="codec",
         differentiable=False,
         strength=Strength(codec.param.name, codec.param.max, codec.param.min),

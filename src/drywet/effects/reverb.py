@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,7 +53,10 @@ def load_impulse_response(impulse_response: Any, ir_sample_rate: Any, sample_rat
             "drywet.io.bundled_impulse_response_path() gives a measured room"
         )
     if isinstance(impulse_response, (str, bytes)) or hasattr(impulse_response, "__fspath__"):
-        ir, ir_sr = io.read_audio(impulse_response)
+        path = Path(os.fsdecode(impulse_response))
+        if not path.is_file():
+            raise AudioError(f"impulse response file not found: {path}")
+        return _ir_from_file(str(path.resolve()), path.stat().st_mtime_ns, sample_rate, normalize_ir)
     else:
         ir = np.asarray(impulse_response.detach().cpu() if hasattr(impulse_response, "detach") else impulse_response)
         ir_sr = ir_sample_rate or sample_rate
@@ -69,6 +74,18 @@ def load_impulse_response(impulse_response: Any, ir_sample_rate: Any, sample_rat
     elif normalize_ir == "energy":
         ir = ir / max(np.sqrt((ir**2).sum(axis=-1).max()), 1e-12)
     return ir
+
+
+@functools.lru_cache(maxsize=64)
+def _ir_from_file(path: str, mtime_ns: int, sample_rate: int, normalize_ir: str) -> np.ndarray:
+    """Read, resample and normalize an IR file once per (file version, rate): augmentation
+    jobs draw from the same few IRs thousands of times. Returned read-only."""
+    from .. import io
+
+    ir, ir_sr = io.read_audio(path)
+    out = load_impulse_response(ir, ir_sr, sample_rate, normalize_ir)
+    out.setflags(write=False)
+    return out
 
 
 def _match_channels(x_channels: int, ir_channels: int) -> None:
