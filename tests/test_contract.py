@@ -166,7 +166,9 @@ def test_identical_channels_stay_identical(name):
 
 def test_numpy_path_rejects_per_item_arrays():
     with pytest.raises(ParameterError, match="one number per parameter"):
-        EFFECTS["gain"](signal_of("noise"), sample_rate=SR, gain_db=np.array([1.0, 2.0]))
+        EFFECTS["compressor"](signal_of("noise"), sample_rate=SR, ratio=np.array([2.0, 3.0]))
+    with pytest.raises(ParameterError, match="one number per parameter"):  # curves are 1-D
+        EFFECTS["gain"](signal_of("noise"), sample_rate=SR, gain_db=np.zeros((2, 3)))
 
 
 def test_torch_path_rejects_wrong_parameter_shape():
