@@ -170,6 +170,10 @@ def _make_inputs(folder, n=6):
     for i in range(n):
         where = folder / "sub" if i % 2 else folder
         sf.write(where / f"clip{i}.wav", clip(0.3, channels=1 + i % 2, seed=i).T, SR if i % 3 else 8000)
+    sf.write(folder / "surround_192k.flac", clip(0.05, channels=6).T, 192000)  # 6 channels, 192 kHz
+    sf.write(folder / "truncated.flac", clip(0.3).T, SR)
+    data = (folder / "truncated.flac").read_bytes()
+    (folder / "truncated.flac").write_bytes(data[: len(data) // 2])  # cut mid-stream
     (folder / "broken.wav").write_bytes(b"RIFF0000WAVEnot audio")
     (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.txt").write_text("not audio")
@@ -193,19 +197,22 @@ def test_folder_job_writes_outputs_and_manifest_and_reports_bad_files(tmp_path):
     before = _snapshot(tmp_path / "in")
     summary = run_job(Job(tmp_path / "in", tmp_path / "out", PRESET, copies=2, seed=1), progress=False)
     assert _snapshot(tmp_path / "in") == before, "inputs must never change"
-    assert summary.written == 12 and not summary.ok
-    assert {f["source"] for f in summary.failed} == {"broken.wav", "empty.flac", "notes.txt"}
+    failed = {f["source"] for f in summary.failed}
+    assert failed >= {"broken.wav", "empty.flac", "notes.txt"} and not summary.ok
+    assert failed <= {"broken.wav", "empty.flac", "notes.txt", "truncated.flac"}  # libsndfile may read the first half
     rows = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert len(rows) == 12 and len({r["output"] for r in rows}) == 12
+    assert summary.written == len(rows) == 14 + 2 * ("truncated.flac" not in failed)
+    assert len({r["output"] for r in rows}) == len(rows)
+    assert any(r["channels"] == 6 and r["sample_rate"] == 192000 for r in rows)
     for r in rows:
         y, sr = sf.read(tmp_path / "out" / r["output"], dtype="float32", always_2d=True)
         x, _ = sf.read(tmp_path / "in" / r["source"], dtype="float32", always_2d=True)
         assert sr == r["sample_rate"] and y.shape == x.shape
         chain = Chain.from_dict(r["chain"])
         assert np.allclose(chain(x.T, sample_rate=sr), y.T, atol=1e-6), "the manifest's chain reproduces the output"
-    assert (tmp_path / "out" / "manifest.csv").read_text().count("\n") == 13
+    assert (tmp_path / "out" / "manifest.csv").read_text().count("\n") == len(rows) + 1
     again = run_job(Job(tmp_path / "in", tmp_path / "out", PRESET, copies=2, seed=1), progress=False)
-    assert again.written == 0 and again.skipped == 12
+    assert again.written == 0 and again.skipped == len(rows)
 
 
 def test_folder_job_is_identical_for_any_worker_count(tmp_path):
@@ -277,3 +284,12 @@ def test_cli_exit_code_says_whether_files_failed(tmp_path):
     sf.write(good / "a.wav", clip(0.3).T, SR)
     assert main(["augment", str(good), str(tmp_path / "out2"), "--quiet"]) == 0
     assert main(["augment", str(good), str(tmp_path / "out3"), "--preset", "missing.yaml"]) == 2
+
+
+def test_a_missing_codec_library_is_reported_per_file(tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "a.wav", clip(0.3).T, SR)
+    monkeypatch.setitem(sys.modules, "lameenc", None)  # as if lameenc were not installed
+    summary = run_job(Job(tmp_path / "in", tmp_path / "out", Augment(["mp3"]), 1, 0), progress=False)
+    assert summary.written == 0
+    assert "MP3 needs lameenc: pip install lameenc" in summary.failed[0]["error"]
