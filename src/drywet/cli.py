@@ -191,6 +191,80 @@ def cmd_invariance(args) -> int:
     return 0
 
 
+def _si_sdr(reference, estimate) -> float:
+    import torch
+
+    from .metrics import si_sdr
+
+    return float(si_sdr(torch.as_tensor(np.asarray(reference, np.float64)), torch.as_tensor(np.asarray(estimate, np.float64))))
+
+
+def _logmel(reference, estimate, *, sample_rate) -> float:
+    import torch
+
+    from .metrics import logmel_l1
+
+    ref, est = (torch.as_tensor(np.asarray(a, np.float32)) for a in (reference, estimate))
+    return float(logmel_l1(ref, est, sample_rate=sample_rate))
+
+
+def cmd_invert(args) -> int:
+    import html
+    from pathlib import Path
+
+    from . import io, metrics
+    from .chain import Chain
+    from .invert import invert_chain
+    from .report import write_report
+
+    wet, sr = io.read_audio(args.input)
+    if not np.any(wet):
+        raise DrywetError(f"{args.input} is silent: there is nothing to invert")
+    chain = Chain.load(args.preset)
+    dry = None
+    if args.dry:
+        dry, wet, sr = _read_pair(args.dry, args.input)
+    result = invert_chain(wet, chain, sample_rate=sr, input_channels=dry.shape[0] if dry is not None else None)
+    out = io.write_audio(args.output, result.audio, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
+    print(f"wrote {out}")
+    rows = []
+    for i, stage in reversed(list(enumerate(result.stages))):
+        line = f"undo {stage.key:18s}"
+        if dry is not None:  # compare with the true signal at that point of the chain
+            truth = Chain(chain.stages[:i])(dry, sample_rate=sr) if i else dry
+            if truth.shape == stage.audio.shape:
+                line += f" SI-SDR vs the true signal before it {_si_sdr(truth, stage.audio):7.2f} dB"
+        print(line + ("; " + "; ".join(stage.notes) if stage.notes else ""))
+        rows.append((stage.key, stage.notes))
+    summary = {}
+    if dry is not None:
+        summary = {
+            "si_sdr_wet_db": _si_sdr(dry, wet) if wet.shape == dry.shape else float("nan"),
+            "si_sdr_restored_db": _si_sdr(dry, result.audio),
+            "logmel_wet": _logmel(dry, wet, sample_rate=sr) if wet.shape == dry.shape else float("nan"),
+            "logmel_restored": _logmel(dry, result.audio, sample_rate=sr),
+        }
+        print("dry vs wet: SI-SDR {si_sdr_wet_db:.2f} dB, log-mel {logmel_wet:.4f}; "
+              "dry vs restored: SI-SDR {si_sdr_restored_db:.2f} dB, log-mel {logmel_restored:.4f}".format(**summary))
+    if args.report:
+        report = Path(args.report)
+        rel = lambda p: Path(p).resolve().as_uri()  # noqa: E731 - the report may live elsewhere
+        signals = [("wet (input)", wet, rel(args.input)), ("restored", result.audio, rel(out))]
+        if dry is not None:
+            signals.append(("dry (reference)", dry, rel(args.dry)))
+        for i, stage in enumerate(result.stages[1:], start=1):  # the intermediate steps
+            path = report.with_name(f"{report.stem}_after_undo_{i}_{stage.key}.wav")
+            io.write_audio(path, stage.audio, sample_rate=sr, subtype="FLOAT", overwrite=True)
+            signals.append((f"after undoing {stage.key} and later stages", stage.audio, path.name))
+        loud = {"loudness_wet_lufs": metrics.integrated_loudness(wet, sample_rate=sr),
+                "loudness_restored_lufs": metrics.integrated_loudness(result.audio, sample_rate=sr)}
+        table = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape('; '.join(n) or 'exact model inverse')}</li>" for k, n in rows)
+        write_report(report, title="drywet invert: restored audio", chain=chain, sample_rate=sr, signals=signals,
+                     metrics={**summary, **loud}, notes=f"Stages undone last to first:<ul>{table}</ul>")
+        print(f"wrote {report}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -272,6 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--out", default="drywet_invariance", help="folder for the table and plot")
 
+    p = sub.add_parser("invert", help="undo a chain with known parameters (model-based inversion)")
+    p.add_argument("input", help="processed (wet) audio")
+    p.add_argument("-o", "--output", required=True, help="restored audio (32-bit float wav/flac)")
+    p.add_argument("--preset", required=True, help="the chain that was applied (e.g. from drywet match)")
+    p.add_argument("--dry", help="the original, to score the restoration")
+    p.add_argument("--report", help="optional HTML report path")
+    p.add_argument("--overwrite", action="store_true")
+
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
@@ -294,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
-                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance}
+                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

@@ -1,0 +1,160 @@
+"""Inverse waveshaping of the parametric clipper, and declipping where the curve is flat.
+
+The clipper is y = (f_h(g x + o) - f_h(o)) / g with f_h a blend of tanh, cubic and hard
+curves (drywet.effects.distortion). f_h is odd, non-decreasing and strictly increasing
+wherever its tanh part has weight or |u| lies inside the cubic (1.5) or hard (1.0) knee, so
+v = g y + f_h(o) is inverted by bisection toward u = o. Where the slope f_h'(u) is below
+``min_slope`` (the flat, clipped part, or tanh so deep in saturation that float precision is
+gone) the sample is unreliable: the inversion only tells that |x| is at least the value found.
+
+Those samples are re-estimated by consistent iterative hard thresholding (Kitic, Jacques,
+Madhu, Hopwood & Gribonval, "Consistent iterative hard thresholding for signal declipping",
+ICASSP 2013): alternate a sparse approximation in a short-time Fourier frame (keep the k
+largest coefficients per frame, k growing) with the projection on the consistent set (the
+reliable samples as observed, clipped samples beyond their bound with their sign).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..effects.distortion import blend_weights, clipper_curve
+
+SEARCH_LIMIT = 40.0  # |u| beyond which every curve is flat to float64 precision
+BISECTION_STEPS = 60
+
+
+def clipper_slope(u: np.ndarray, hardness: float) -> np.ndarray:
+    """f_h'(u) of the blended curve."""
+    w_tanh, w_cubic, w_hard = blend_weights(float(hardness))
+    slope = w_tanh * (1.0 - np.tanh(u) ** 2)
+    slope = slope + w_cubic * np.where(np.abs(u) < 1.5, 1.0 - (4.0 / 9.0) * u * u, 0.0)
+    return slope + w_hard * (np.abs(u) < 1.0)
+
+
+def _inverse_curve(v: np.ndarray, hardness: float, center: float) -> np.ndarray:
+    """u nearest to ``center`` with f_h(u) = v (the edge of a flat part when v is on it)."""
+    f = lambda u: clipper_curve(u, float(hardness))  # noqa: E731
+    up = v >= f(np.array([center]))[0]
+    lo = np.where(up, center, -SEARCH_LIMIT)
+    hi = np.where(up, SEARCH_LIMIT, center)
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        fm = f(mid)
+        # up: smallest u with f(u) >= v; down: largest u with f(u) <= v
+        move_hi = np.where(up, fm >= v, fm > v)
+        hi = np.where(move_hi, mid, hi)
+        lo = np.where(move_hi, lo, mid)
+    return np.where(up, hi, lo)
+
+
+PRECISION_MARGIN = 1e3  # a sample is unreliable where inversion amplifies rounding 1000 times
+
+
+def invert_clipper(y: np.ndarray, *, drive_db: float, offset: float, hardness: float, min_slope: float | None = None):
+    """Sample-wise inverse of the clipper.
+
+    ``min_slope`` (default: 1000 x the dtype's epsilon x the drive gain) is the smallest curve
+    slope trusted: below it a rounding error of y would grow more than 1000 times.
+
+    Returns:
+        (x, unreliable): the inverse (exact where reliable; the bound elsewhere) and a boolean
+        mask of samples on a flat part of the curve (|x| is at least the returned value).
+    """
+    g = 10.0 ** (drive_db / 20.0)
+    if min_slope is None:
+        min_slope = PRECISION_MARGIN * float(np.finfo(y.dtype).eps) * g
+    bias = float(clipper_curve(np.array([offset], dtype=np.float64), float(hardness))[0])
+    # every blend saturates at +/-1: rounding can push v past it
+    v = np.clip(g * y.astype(np.float64) + bias, -1.0, 1.0)
+    u = _inverse_curve(v, hardness, offset)
+    # flat where the slope is tiny, or (the cubic's edge is smooth, so the slope alone misses
+    # it) where v sits on the saturation level to within rounding
+    at_ceiling = np.abs(v) >= 1.0 - PRECISION_MARGIN * float(np.finfo(y.dtype).eps)
+    unreliable = (clipper_slope(u, hardness) < min_slope) | at_ceiling
+    # where the curve is (numerically) flat, all we know is |u| >= the edge of the trusted part
+    edge = _slope_edge(hardness, min_slope)
+    u = np.where(unreliable, np.sign(u) * np.minimum(np.abs(u), edge), u)
+    return ((u - offset) / g).astype(y.dtype, copy=False), unreliable
+
+
+def _slope_edge(hardness: float, min_slope: float) -> float:
+    """The largest |u| whose slope is at least ``min_slope`` (the slope falls with |u|)."""
+    lo, hi = 0.0, SEARCH_LIMIT
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        if clipper_slope(np.array([mid]), hardness)[0] >= min_slope:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def invert_hard_clip(y: np.ndarray, *, threshold_db: float, tolerance: float = 1e-6):
+    """Hard clip: identity below the threshold; samples at +/- threshold are unreliable."""
+    t = 10.0 ** (threshold_db / 20.0)
+    return y.copy(), np.abs(y) >= t * (1.0 - tolerance)
+
+
+# -- declipping ------------------------------------------------------------------------------
+def _frames(n: int, size: int, hop: int) -> np.ndarray:
+    count = 1 + max(0, -(-(n - size) // hop))
+    return np.arange(count)[:, None] * hop + np.arange(size)[None, :]
+
+
+def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, iterations: int = 60,
+           frame_ms: float = 46.0) -> np.ndarray:
+    """Consistent IHT on (..., T) audio: ``x`` holds reliable samples and, where
+    ``unreliable``, bounds (|x_true| >= |x|, same sign). Returns the declipped signal."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.any(unreliable):
+        return x.copy()
+    size = 1 << int(round(np.log2(frame_ms * 1e-3 * sample_rate)))
+    hop = size // 4
+    window = np.sqrt(np.hanning(size + 1)[:-1])  # sqrt-Hann, overlap 4: a tight frame
+    flat = x.reshape(-1, x.shape[-1])
+    mask = unreliable.reshape(-1, x.shape[-1])
+    out = flat.copy()
+    for row in range(flat.shape[0]):
+        if not mask[row].any():
+            continue
+        out[row] = _declip_row(flat[row], mask[row], size, hop, window, iterations)
+    return out.reshape(x.shape)
+
+
+def _declip_row(obs, mask, size, hop, window, iterations):
+    n = obs.size
+    pad = size
+    total = n + 2 * pad
+    idx = _frames(total, size, hop)
+    total = idx[-1, -1] + 1
+    norm = np.zeros(total)
+    np.add.at(norm, idx, np.broadcast_to(window**2, idx.shape))
+    norm = np.maximum(norm, 1e-12)
+    lower = np.where(mask & (obs > 0), obs, -np.inf)
+    upper = np.where(mask & (obs < 0), obs, np.inf)
+
+    def analysis(sig):
+        padded = np.zeros(total)
+        padded[pad : pad + n] = sig
+        return np.fft.rfft(padded[idx] * window, axis=-1)
+
+    def synthesis(spec):
+        frames = np.fft.irfft(spec, size, axis=-1) * window
+        acc = np.zeros(total)
+        np.add.at(acc, idx, frames)
+        return (acc / norm)[pad : pad + n]
+
+    x = obs.copy()
+    bins = size // 2 + 1
+    step = max(1, bins // 200)
+    for it in range(iterations):
+        spec = analysis(x)
+        k = min(bins, step * (1 + it))
+        if k < bins:
+            cut = np.partition(np.abs(spec), bins - k, axis=-1)[:, bins - k : bins - k + 1]
+            spec = np.where(np.abs(spec) >= cut, spec, 0.0)
+        sparse = synthesis(spec)
+        x = np.where(mask, np.minimum(np.maximum(sparse, lower), upper), obs)
+        x = np.where(mask & ~np.isfinite(lower) & ~np.isfinite(upper), sparse, x)
+    return x

@@ -1,0 +1,162 @@
+"""Model-based inversion: exactness where the model is invertible (compressor, EQ, gain, pan,
+clipper's sloped part), improvement where it is not (declipping, deconvolution, WPE on a
+measured room), ill-posed settings (warnings, finite output) and the CLI."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from drywet import EFFECTS, io
+from drywet.chain import Chain, Stage
+from drywet.cli import main
+from drywet.errors import DrywetError
+from drywet.invert import InversionWarning, invert_chain
+from drywet.invert.clipping import declip, invert_clipper, invert_hard_clip
+from drywet.invert.dynamics import invert_compressor
+from drywet.invert.linear import wpe_dereverb
+from drywet.metrics import logmel_l1
+
+from conftest import shared
+
+
+def snr(ref, est):
+    ref = np.asarray(ref, np.float64)
+    return 10 * np.log10(np.sum(ref**2) / np.sum((ref - est) ** 2))
+
+
+@pytest.mark.parametrize("name", ["compressor", "simple_compressor", "limiter"])
+def test_compressor_inverse_recovers_real_music_to_60_db(name, music):
+    x, sr = music
+    rng = np.random.default_rng(0)
+    stage_spec = EFFECTS[name].spec
+    for _ in range(6):
+        params = stage_spec.sample(rng)
+        y = EFFECTS[name](x, sample_rate=sr, **params)
+        result = invert_chain(y, Chain([Stage.create(name, params)]), sample_rate=sr)
+        assert snr(x, result.audio) >= 60.0, params
+
+
+def test_compressor_inverse_is_exact_in_float64_and_tracks_the_gain(music):
+    x, sr = music
+    x = x.astype(np.float64)
+    p = {"threshold_db": -30.0, "ratio": 8.0, "attack_ms": 2.0, "release_ms": 80.0, "knee_db": 6.0, "makeup_db": 10.0}
+    y = EFFECTS["compressor"](x, sample_rate=sr, **p)
+    x_hat, gain_db = invert_compressor(y[None], sample_rate=sr, **p)
+    assert snr(x, x_hat[0]) > 200.0
+    assert np.allclose(20 * np.log10(np.abs(x[0, 1000]) / np.abs(y[0, 1000])), gain_db[0, 1000], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["parametric_eq", "graphic_eq"])
+def test_eq_inverse_is_exact(name, music):
+    x, sr = music
+    x = x.astype(np.float64)
+    params = EFFECTS[name].spec.sample(np.random.default_rng(1))
+    y = EFFECTS[name](x, sample_rate=sr, **params)
+    assert snr(x, invert_chain(y, Chain([Stage.create(name, params)]), sample_rate=sr).audio) > 100.0
+
+
+def test_deep_eq_cut_is_only_partly_undone_with_a_warning(music):
+    x, sr = music
+    stage = Stage.create("peak", {"freq_hz": 1000.0, "gain_db": -24.0, "q": 2.0})
+    y = stage.effect(x, sample_rate=sr, **stage.params)
+    from drywet.invert import linear
+
+    params, notes = linear.inverse_gains(stage.params, max_boost_db=12.0, where="peak")
+    assert params["gain_db"] == 12.0 and "deeper than the 12 dB" in notes[0]
+
+
+def test_gain_polarity_width_and_pan_chain_is_exact(music):
+    x, sr = music
+    mono = x[:1].astype(np.float64)
+    chain = Chain([Stage.create("gain", {"gain_db": -7.0}), Stage.create("polarity", {"invert": 1.0}),
+                   Stage.create("pan", {"pan": 0.3}), Stage.create("stereo_width", {"width": 1.7})])
+    y = chain(mono, sample_rate=sr)
+    assert y.shape[0] == 2
+    assert snr(mono, invert_chain(y, chain, sample_rate=sr).audio) > 200.0
+
+
+def test_clipper_inverse_is_exact_where_the_curve_slopes(music):
+    x, sr = music
+    for hardness in (0.0, 0.5, 1.0):
+        p = {"drive_db": 6.0, "offset": 0.3, "hardness": hardness}
+        y = EFFECTS["clipper"](x, sample_rate=sr, **p)
+        x_hat, unreliable = invert_clipper(y, **p)
+        assert not unreliable.any()
+        assert snr(x, x_hat) > 100.0  # float32 rounding only
+
+
+@pytest.mark.parametrize("level_db", [-3.0, -6.0, -10.0])
+def test_declipping_improves_sdr_on_clipped_music(level_db, music):
+    x, sr = music
+    x = x[:1].astype(np.float64)
+    threshold = 20 * np.log10(np.abs(x).max()) + level_db
+    y = EFFECTS["hard_clip"](x, sample_rate=sr, threshold_db=threshold)
+    x0, unreliable = invert_hard_clip(y, threshold_db=threshold)
+    assert unreliable.any()
+    restored = declip(x0, unreliable, sample_rate=sr)
+    assert snr(x, restored) > snr(x, y) + 4.0
+    assert np.all(restored[~unreliable] == y[~unreliable]), "reliable samples are kept"
+    assert np.all(np.abs(restored[unreliable]) >= np.abs(y[unreliable]) - 1e-12), "consistent with the clipping"
+
+
+def test_known_impulse_response_is_deconvolved(music):
+    x, sr = music
+    x = x.astype(np.float64)
+    stage = Stage.create("convolution_reverb", {"mix": 0.7}, {"impulse_response": str(io.bundled_impulse_response_path())})
+    y = stage.effect(x, sample_rate=sr, **stage.params, **stage.options)
+    x_hat = invert_chain(y, Chain([stage]), sample_rate=sr).audio
+    assert snr(x, x_hat) > snr(x, y) + 15.0
+
+
+def test_wpe_reduces_reverberation_of_a_measured_room():
+    dry, _ = io.read_audio(shared("drywet/reverb_pairs/dry/speech.flac"), sample_rate=16000, channels=1)
+    wet, _ = io.read_audio(shared("drywet/reverb_pairs/wet/speech_arthur_s1r4_ch1.flac"), sample_rate=16000, channels=1)
+    n = dry.shape[-1]
+    lag = int(np.argmax(np.abs(np.correlate(wet[0, : n + 4000], dry[0], "valid"))))  # the IR's direct path
+
+    def distance(z):
+        return float(logmel_l1(torch.tensor(dry[:, : n - 8000]), torch.tensor(z[:, lag : lag + n - 8000]), sample_rate=16000))
+
+    assert distance(wpe_dereverb(wet, sample_rate=16000)) < 0.95 * distance(wet)
+
+
+def test_ill_posed_inverse_warns_and_stays_finite(music):
+    x, sr = music
+    true = {"threshold_db": -10.0, "ratio": 2.0, "attack_ms": 10.0, "release_ms": 100.0, "knee_db": 0.0, "makeup_db": 0.0}
+    y = EFFECTS["compressor"](x, sample_rate=sr, **true)
+    wrong = Stage.create("compressor", {**true, "threshold_db": -40.0, "ratio": 10.0, "attack_ms": 1.0})
+    with pytest.warns(InversionWarning, match="adds up to"):
+        out = invert_chain(y, Chain([wrong]), sample_rate=sr).audio
+    assert np.all(np.isfinite(out))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InversionWarning)
+        silent = invert_chain(np.zeros((2, 1000), np.float32), Chain([wrong]), sample_rate=sr).audio
+    assert np.all(silent == 0)
+
+
+def test_effects_without_an_inverse_are_named():
+    with pytest.raises(DrywetError, match="no model-based inverse yet; invertible effects: .*compressor"):
+        invert_chain(np.ones((1, 100), np.float32), Chain(["mp3"]), sample_rate=44100)
+
+
+def test_cli_invert_writes_audio_report_and_scores(tmp_path, music, capsys):
+    x, sr = music
+    chain = Chain.from_names("parametric_eq,compressor,clipper").sample(np.random.default_rng(5))
+    chain.save(tmp_path / "p.yaml")
+    io.write_audio(tmp_path / "dry.wav", x, sample_rate=sr, subtype="FLOAT")
+    io.write_audio(tmp_path / "wet.wav", chain(x, sample_rate=sr), sample_rate=sr, subtype="FLOAT")
+    code = main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "x_hat.wav"), "--preset", str(tmp_path / "p.yaml"),
+                 "--dry", str(tmp_path / "dry.wav"), "--report", str(tmp_path / "r.html")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "dry vs restored: SI-SDR" in out and "undo compressor" in out
+    restored, _ = io.read_audio(tmp_path / "x_hat.wav")
+    assert restored.shape == x.shape
+    html = (tmp_path / "r.html").read_text()
+    assert "restored" in html and "Stages undone" in html
+    io.write_audio(tmp_path / "silent.wav", np.zeros_like(x), sample_rate=sr)
+    assert main(["invert", str(tmp_path / "silent.wav"), "-o", str(tmp_path / "s.wav"), "--preset", str(tmp_path / "p.yaml")]) == 2
+    json.dumps(chain.to_dict())
