@@ -78,11 +78,14 @@ def test_metrics_command(tmp_path, wav, capsys):
 def test_demo_writes_audio_preset_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "-o", str(out), "--effects", "eq,compressor,clipper"]) == 0
-    for name in ("dry.wav", "wet.wav", "chain.yaml", "report.html"):
+    for name in ("dry.wav", "wet.wav", "restored.wav", "chain.yaml", "report.html"):
         assert (out / name).is_file()
     html = (out / "report.html").read_text()
-    for needle in ("<audio", "threshold_db", "dB", "static curve", "magnitude", "transfer curve", "data:image/png"):
+    for needle in ("<audio", "threshold_db", "dB", "static curve", "magnitude", "transfer curve", "data:image/png", "restored: si_sdr_db"):
         assert needle in html
+    restored_sdr = float(html.split("restored: si_sdr_db</td><td>")[1].split("<")[0])
+    wet_sdr = float(html.split("wet: si_sdr_db</td><td>")[1].split("<")[0])
+    assert restored_sdr > wet_sdr + 10.0, "inverting with the true chain must get much closer to dry"
     dry, sr = io.read_audio(out / "dry.wav")
     wet, _ = io.read_audio(out / "wet.wav")
     chain = Chain.load(out / "chain.yaml")

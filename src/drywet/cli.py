@@ -270,7 +270,7 @@ def cmd_demo(args) -> int:
 
     result = run_demo(args.out, seed=args.seed, effects=args.effects, overwrite=args.overwrite)
     print(result["chain"])
-    print(f"wrote {result['dry.wav']}, {result['wet.wav']}, {result['chain.yaml']}")
+    print(f"wrote {result['dry.wav']}, {result['wet.wav']}, {result['restored.wav']}, {result['chain.yaml']}")
     print(f"open {result['report.html']} in a browser")
     return 0
 
