@@ -77,7 +77,7 @@ def test_metrics_command(tmp_path, wav, capsys):
 
 def test_demo_writes_audio_preset_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "-o", str(out), "--effects", "eq,compressor,clipper"]) == 0
+    assert main(["demo", "-o", str(out), "--effects", "eq,compressor,clipper", "--no-estimate"]) == 0
     for name in ("dry.wav", "wet.wav", "restored.wav", "chain.yaml", "report.html"):
         assert (out / name).is_file()
     html = (out / "report.html").read_text()
@@ -103,3 +103,14 @@ def test_effect_help_lists_flags_from_the_spec(capsys):
     for flag in ("--threshold-db", "--ratio", "--attack-ms", "--release-ms", "--knee-db", "--makeup-db"):
         assert flag in out
     assert "-40..0" in out  # the range comes from the spec
+
+
+def test_demo_estimates_blind_and_informed_and_restores(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out)]) == 0
+    for name in ("blind_resynthesis.wav", "restored_blind.wav", "informed_resynthesis.wav"):
+        assert (out / name).is_file()
+    html = (out / "report.html").read_text()
+    assert "True and estimated parameters" in html and "blind estimate" in html and "informed estimate" in html
+    value = lambda key: float(html.split(key + "</td><td>")[1].split("<")[0])  # noqa: E731
+    assert value("informed re-synthesis vs wet: logmel_l1") < value("wet: logmel_l1"), "the informed estimate explains the wet"

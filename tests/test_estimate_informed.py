@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from drywet import AudioError, ParameterError, io
-from drywet.chain import Chain
+from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.dsp import biquad
 from drywet.report import stage_sos
@@ -86,3 +86,25 @@ def test_loudest_excerpt_is_chosen():
     assert (start, stop) == (6 * sr, 8 * sr)
     assert _loudest_excerpt(x, sr, None) == (0, 10 * sr)
     assert _loudest_excerpt(x, sr, 20.0) == (0, 10 * sr)
+
+
+def test_cmaes_recovers_a_black_box_chain(music):
+    from drywet.estimate import match_chain_blackbox
+
+    x, sr = music
+    x = x[:, :sr]
+    true = Chain([Stage.create("band_limit", {"low_cut_hz": 250.0, "high_cut_hz": 4000.0})])
+    y = true(x, sample_rate=sr)
+    result = match_chain_blackbox(x, y, sample_rate=sr, effects="band_limit", budget=80, excerpt_s=None)
+    assert np.max(np.abs(result.chain.to_q() - true.to_q())) < 0.05
+    assert result.loss_ratio < 0.1
+
+
+def test_cmaes_checks_its_input(music):
+    from drywet.estimate import match_chain_blackbox
+
+    x, sr = music
+    with pytest.raises(ParameterError, match="budget"):
+        match_chain_blackbox(x, x, sample_rate=sr, effects="mp3", budget=3)
+    with pytest.raises(AudioError, match="silent"):
+        match_chain_blackbox(np.zeros_like(x), x, sample_rate=sr, effects="mp3")

@@ -131,8 +131,13 @@ def cmd_match(args) -> int:
     dry, wet, sr = _read_pair(args.dry, args.wet)
     if dry.shape != wet.shape:
         raise DrywetError(f"dry {dry.shape} and wet {wet.shape} must be aligned and of equal shape")
-    result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
-                         steps=args.steps, seed=args.seed)
+    if args.optimizer == "cmaes":
+        from .estimate import match_chain_blackbox
+
+        result = match_chain_blackbox(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, budget=args.budget, seed=args.seed)
+    else:
+        result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
+                             steps=args.steps, seed=args.seed)
     for row in result.chain.describe():
         print(f"{row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
     print(f"loss {result.loss:.4f} (dry vs wet: {result.loss_dry:.4f}, ratio {result.loss_ratio:.3f}) in {result.seconds:.1f} s")
@@ -220,10 +225,20 @@ def cmd_invert(args) -> int:
     wet, sr = io.read_audio(args.input)
     if not np.any(wet):
         raise DrywetError(f"{args.input} is silent: there is nothing to invert")
-    chain = Chain.load(args.preset)
+    if (args.preset is None) == (not args.estimate):
+        raise DrywetError("give either --preset FILE (known parameters) or --estimate (blind estimation first)")
     dry = None
     if args.dry:
         dry, wet, sr = _read_pair(args.dry, args.input)
+    if args.estimate:
+        from .estimate.blind import bundled_estimator
+
+        chain = bundled_estimator(args.estimate).estimate(wet, sample_rate=sr)
+        print(f"estimated blindly ({args.estimate}):")
+        for row in chain.describe():
+            print(f"  {row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
+    else:
+        chain = Chain.load(args.preset)
     result = invert_chain(wet, chain, sample_rate=sr, input_channels=dry.shape[0] if dry is not None else None)
     out = io.write_audio(args.output, result.audio, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     print(f"wrote {out}")
@@ -265,10 +280,54 @@ def cmd_invert(args) -> int:
     return 0
 
 
+def cmd_estimate(args) -> int:
+    from pathlib import Path
+
+    from . import io
+    from .estimate.blind import bundled_estimator
+    from .report import write_report
+
+    estimator = bundled_estimator(args.setting)
+    wet, sr = io.read_audio(args.input)
+    chain = estimator.estimate(wet, sample_rate=sr)
+    for row in chain.describe():
+        print(f"{row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
+    if args.output:
+        chain.save(args.output, overwrite=args.overwrite)
+        print(f"wrote {args.output}")
+    if args.report:
+        rel = Path(args.input).resolve().as_uri()
+        write_report(args.report, title=f"drywet estimate (blind, {args.setting})", chain=chain, sample_rate=sr,
+                     signals=[("input (wet)", wet, rel)],
+                     notes="Parameters estimated from the wet audio alone by the bundled analysis network "
+                           f"({estimator.meta.get('encoder')} encoder).")
+        print(f"wrote {args.report}")
+    return 0
+
+
+def cmd_eval_estimation(args) -> int:
+    from .estimate.blind import bundled_estimator
+    from .estimate.blind.data import MusicCrops
+    from .estimate.blind.evaluate import HEADER, evaluate, format_row
+
+    settings = args.settings.split(",")
+    estimators = {s: bundled_estimator(s) for s in settings}
+    first = next(iter(estimators.values()))
+    from .augment.torch_data import AudioFolder
+
+    crops = MusicCrops(AudioFolder(args.data, sample_rate=first.sample_rate).files, sample_rate=first.sample_rate,
+                       crop_samples=first.window)
+    print(f"{len(crops.signals)} recordings from {args.data}; {args.items} random chains per setting (seed {args.seed})")
+    print(HEADER)
+    for name, est in estimators.items():
+        print(format_row(name, evaluate(est, crops, items=args.items, seed=args.seed)), flush=True)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    result = run_demo(args.out, seed=args.seed, effects=args.effects, overwrite=args.overwrite)
+    result = run_demo(args.out, seed=args.seed, effects=args.effects, overwrite=args.overwrite, estimate=not args.no_estimate)
     print(result["chain"])
     print(f"wrote {result['dry.wav']}, {result['wet.wav']}, {result['restored.wav']}, {result['chain.yaml']}")
     print(f"open {result['report.html']} in a browser")
@@ -315,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="preset to write (.yaml or .json)")
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--loss", default="logmel", choices=["logmel", "mrstft"])
+    p.add_argument("--optimizer", default="adam", choices=["adam", "cmaes"],
+                   help="adam: gradients through the torch twins; cmaes: black-box search (any effect, e.g. codecs)")
+    p.add_argument("--budget", type=int, default=600, help="chain evaluations for cmaes")
     p.add_argument("--restarts", type=int, default=4)
     p.add_argument("--steps", type=int, default=150)
     p.add_argument("--seed", type=int, default=0)
@@ -349,15 +411,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("invert", help="undo a chain with known parameters (model-based inversion)")
     p.add_argument("input", help="processed (wet) audio")
     p.add_argument("-o", "--output", required=True, help="restored audio (32-bit float wav/flac)")
-    p.add_argument("--preset", required=True, help="the chain that was applied (e.g. from drywet match)")
+    p.add_argument("--preset", help="the chain that was applied (e.g. from drywet match)")
+    p.add_argument("--estimate", nargs="?", const="chain", choices=["eq", "compressor", "clipper", "chain"],
+                   help="estimate the chain blindly first (bundled estimator; default: chain)")
     p.add_argument("--dry", help="the original, to score the restoration")
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--overwrite", action="store_true")
+
+    p = sub.add_parser("estimate", help="estimate a chain's parameters from wet audio alone (blind)")
+    p.add_argument("input", help="processed (wet) audio")
+    p.add_argument("--setting", default="chain", choices=["eq", "compressor", "clipper", "chain"],
+                   help="which bundled estimator: one effect, or the chain EQ > compressor > clipper")
+    p.add_argument("-o", "--output", help="preset to write (.yaml or .json)")
+    p.add_argument("--report", help="optional HTML report path")
+    p.add_argument("--overwrite", action="store_true")
+
+    p = sub.add_parser("eval-estimation", help="evaluate the bundled blind estimators on a folder of music")
+    p.add_argument("--data", required=True, help="folder of music the models never saw")
+    p.add_argument("--settings", default="eq,compressor,clipper,chain")
+    p.add_argument("--items", type=int, default=64, help="random chains per setting")
+    p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--effects", default=DEFAULT_EFFECTS)
+    p.add_argument("--no-estimate", action="store_true", help="skip the blind and informed estimation")
     p.add_argument("--overwrite", action="store_true")
     return parser
 
@@ -376,7 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
-                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert}
+                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert,
+                   "estimate": cmd_estimate, "eval-estimation": cmd_eval_estimation}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

@@ -133,6 +133,24 @@ def _chain_table(chain: Chain) -> str:
     )
 
 
+def comparison_table(chains: dict[str, Chain]) -> str:
+    """HTML table of the same chain's parameters under several labels (true, estimated, ...),
+    with each estimate's distance to the first in normalized units |q - q_true|."""
+    labels = list(chains)
+    reference = chains[labels[0]]
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
+    rows = []
+    for i, s in enumerate(reference.stages):
+        for p in s.effect.spec.params:
+            cells = []
+            for label in labels:
+                value = chains[label].stages[i].params[p.name]
+                err = "" if label == labels[0] else f" <small>(|dq| {abs(p.normalize(value) - p.normalize(s.params[p.name])):.2f})</small>"
+                cells.append(f"<td>{value:.4g}{err}</td>")
+            rows.append(f"<tr><td>{html.escape(s.key)}</td><td>{p.name}</td><td>{html.escape(p.unit)}</td>{''.join(cells)}</tr>")
+    return f"<table><tr><th>stage</th><th>parameter</th><th>unit</th>{head}</tr>{''.join(rows)}</table>"
+
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}

@@ -1,0 +1,51 @@
+"""Train the shipped blind estimators (one per setting) on CPU and save them to
+src/drywet/data/blind/<setting>.safetensors (+ .json with the spec, the command and the
+validation curve).
+
+    python benchmarks/train_blind.py [--settings eq,compressor,clipper,chain] [--steps 800]
+
+Protocol (reduced for CPU, as the issue allows): 44.1 kHz mono, 1.5 s crops peak-normalized,
+q ~ U(0, 1), batch 32, Adam with a one-cycle schedule, parameter loss (MSE on q); the compact
+encoder; data from the "train" split of drywet.estimate.blind.data (by recording), validation
+on the "valid" split. The test split is left for benchmarks/eval_estimation (drywet
+eval-estimation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from drywet.estimate.blind.data import MusicCrops, split_files
+from drywet.estimate.blind.model import BUNDLED, SETTINGS
+from drywet.estimate.blind.train import TrainConfig, train
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--settings", default=",".join(SETTINGS))
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--encoder", default="compact")
+    parser.add_argument("--mode", default="param", choices=["param", "audio"])
+    parser.add_argument("--out", default=str(BUNDLED))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    crop = int(1.5 * 44100)
+    train_crops = MusicCrops(split_files(SHARED, "train"), sample_rate=44100, crop_samples=crop)
+    valid_crops = MusicCrops(split_files(SHARED, "valid"), sample_rate=44100, crop_samples=crop)
+    for setting in args.settings.split(","):
+        print(f"== {setting}", flush=True)
+        config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps)
+        estimator = train(config, train_crops, valid_crops, log=lambda m: print(m, flush=True))
+        estimator.meta["command"] = "python " + " ".join(sys.argv)
+        path = estimator.save(Path(args.out) / setting)
+        print(f"saved {path}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""On-the-fly training data from real music: random crops, mono, peak-normalized, rendered
+through a chain with q ~ U(0, 1) (the protocol of Peladeau & Peeters, ICASSP 2024).
+
+Splits are by recording, never by crop. For ../shared/data (our tables):
+  train: Hobbs, MacLeod, the Sonic Pi loops and instruments, the Salamander piano
+  valid: the Bearlin Roads engineer's mix (research only, never shipped)
+  test:  Brahms and the rendered Bach chorale mix (mixes, as in the paper's tables)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ... import io
+from ...chain import Chain
+from ...errors import DrywetError
+
+SPLITS = {
+    "train": ("music/hobbs_lets_go_fishin.ogg", "music/macleod_sugar_plum_fairy.ogg", "instruments/sonic_pi", "instruments/salamander_v10"),
+    "valid": ("multitrack/bearlin_roads/dev1__bearlin-roads__snip_85_99__mix.flac",),
+    "test": ("music/brahms_hungarian_dance_5.ogg", "multitrack/rendered_bwv66.6/bwv66.6_mix.flac"),
+}
+SILENT_RMS = 10 ** (-50 / 20)
+
+
+def split_files(root: Path, split: str) -> list[Path]:
+    files = []
+    for rel in SPLITS[split]:
+        p = root / rel
+        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in io.READ_FORMATS) if p.is_dir() else [p]
+    return [f for f in files if f.is_file()]
+
+
+class MusicCrops:
+    """Random mono crops of a set of recordings, loaded once at ``sample_rate``."""
+
+    def __init__(self, files: Sequence[Path], *, sample_rate: int, crop_samples: int):
+        self.sample_rate = sample_rate
+        self.crop = crop_samples
+        self.signals = []
+        for f in files:
+            try:
+                x, _ = io.read_audio(f, sample_rate=sample_rate, channels=1)
+            except DrywetError:
+                continue
+            if x.shape[-1] >= crop_samples:
+                self.signals.append(x[0])
+        if not self.signals:
+            raise DrywetError(f"no readable recording of at least {crop_samples / sample_rate:.1f} s among {len(files)} files")
+        lengths = np.array([s.size - crop_samples + 1 for s in self.signals], dtype=np.float64)
+        self.weights = lengths / lengths.sum()  # every crop position equally likely
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        """One non-silent crop (1, T), peak-normalized to 1."""
+        for _ in range(50):
+            s = self.signals[rng.choice(len(self.signals), p=self.weights)]
+            start = int(rng.integers(s.size - self.crop + 1))
+            crop = s[start : start + self.crop]
+            if np.sqrt(np.mean(crop**2)) > SILENT_RMS:
+                return (crop / np.abs(crop).max())[None].astype(np.float32)
+        raise DrywetError("could not find a non-silent crop in 50 draws; the recordings are (nearly) silent")
+
+
+def render_batch(chain: Chain, crops: MusicCrops, rng: np.random.Generator, batch: int, synthesis: Chain | None = None):
+    """x (B, 1, T), y (B, 1, T) and q (B, C): y = synthesis chain at q applied to x."""
+    synth = synthesis or chain
+    xs, ys, qs = [], [], []
+    for _ in range(batch):
+        x = crops.sample(rng)
+        q = rng.uniform(0.0, 1.0, chain.num_params)
+        ys.append(synth.with_q(q)(x, sample_rate=crops.sample_rate))
+        xs.append(x)
+        qs.append(q)
+    return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(qs).astype(np.float32)

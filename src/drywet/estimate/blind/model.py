@@ -1,0 +1,139 @@
+"""A trained analysis network bound to the chain spec it was trained for.
+
+Weights are stored as safetensors next to a JSON with the chain's specs (names, ranges,
+scales), the encoder, the sample rate and the training command; loading refuses weights
+whose specs differ from the installed effects' (a range changed since training would make
+every estimate wrong without a sound). Shipped weights live in ``drywet/data/blind``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...audio import as_batch, check_sample_rate
+from ...chain import Chain
+from ...errors import AudioError, DrywetError
+
+SETTINGS = {"eq": "parametric_eq", "compressor": "compressor", "clipper": "clipper", "chain": "parametric_eq,compressor,clipper"}
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "blind"
+MAX_WINDOWS = 8
+
+
+def chain_spec(chain: Chain) -> list[dict]:
+    """What the network's outputs mean: every stage's spec, in order."""
+    return [s.effect.spec.describe() | {"key": s.key} for s in chain.stages]
+
+
+class BlindEstimator:
+    """Predict a chain's parameters from wet audio.
+
+    Args:
+        network: AnalysisNetwork (torch).
+        chain: the analysis chain (its parameters are ignored; its specs define q).
+        sample_rate: analysis rate (input is resampled to it).
+        window_samples: analysis window (the training crop length).
+        meta: encoder name, training command and results.
+    """
+
+    def __init__(self, network, chain: Chain, *, sample_rate: int, window_samples: int, meta: dict | None = None):
+        self.network = network.eval()
+        self.chain = chain
+        self.sample_rate = sample_rate
+        self.window = window_samples
+        self.meta = meta or {}
+
+    # -- estimation ---------------------------------------------------------------------
+    def predict_q(self, y: np.ndarray, sample_rate: int) -> np.ndarray:
+        """q in [0, 1]^C averaged over up to 8 of the loudest analysis windows of ``y``."""
+        import torch
+
+        from ... import io
+
+        y3, _ = as_batch(np.asarray(y), allow_empty=False)
+        if y3.shape[0] != 1:
+            raise AudioError("estimate one signal at a time: (channels, samples)")
+        sr = check_sample_rate(sample_rate)
+        mono = y3[0].mean(axis=0, keepdims=True).astype(np.float32)
+        if sr != self.sample_rate:
+            mono = io.resample(mono, sr, self.sample_rate)
+        peak = float(np.abs(mono).max())
+        if peak == 0.0:
+            raise AudioError("the audio is silent: there is nothing to estimate from")
+        if np.ptp(mono) < 1e-6 * peak:
+            raise AudioError("the audio is constant (pure DC): effects leave no trace in it to estimate from")
+        # no level normalization: the networks learned from chains applied to peak-normalized
+        # music, so the wet level is part of the evidence (makeup gain, threshold)
+        windows = self._windows(mono[0])
+        with torch.no_grad():
+            q = self.network(torch.from_numpy(windows[:, None])).numpy()
+        return np.clip(q.mean(axis=0), 0.0, 1.0)
+
+    def _windows(self, x: np.ndarray) -> np.ndarray:
+        n = self.window
+        if x.size < n:  # shorter than a training crop: zero-pad (the network pools over time)
+            return np.pad(x, (0, n - x.size))[None].astype(np.float32)
+        starts = np.arange(0, x.size - n + 1, n // 2)
+        energy = np.array([np.sum(x[s : s + n] ** 2) for s in starts])
+        best = starts[np.argsort(energy)[::-1][:MAX_WINDOWS]]
+        return np.stack([x[s : s + n] for s in np.sort(best)]).astype(np.float32)
+
+    def estimate(self, y: np.ndarray, *, sample_rate: int) -> Chain:
+        """The estimated chain with physical parameter values."""
+        return self.chain.with_q(self.predict_q(y, sample_rate))
+
+    # -- storage ---------------------------------------------------------------------------
+    def save(self, path: Any) -> Path:
+        from safetensors.torch import save_file
+
+        path = Path(path).with_suffix(".safetensors")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
+        save_file(state, str(path))
+        info = {
+            "chain": [s.effect.name for s in self.chain.stages],
+            "spec": chain_spec(self.chain),
+            "sample_rate": self.sample_rate,
+            "window_samples": self.window,
+            **self.meta,
+        }
+        path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: Any) -> "BlindEstimator":
+        import torch
+        from safetensors.torch import load_file
+
+        from .networks import AnalysisNetwork
+
+        path = Path(path).with_suffix(".safetensors")
+        info_path = path.with_suffix(".json")
+        if not path.is_file() or not info_path.is_file():
+            raise DrywetError(f"weights not found: {path} and {info_path} are both needed")
+        info = json.loads(info_path.read_text())
+        chain = Chain.from_names(info["chain"])
+        if chain_spec(chain) != info["spec"]:
+            raise DrywetError(
+                f"{path.name} was trained for other effect specs than the installed ones "
+                "(a range, scale or parameter changed); retrain it with benchmarks/train_blind.py"
+            )
+        network = AnalysisNetwork(info["encoder"], chain.num_params, info["sample_rate"], tuple(info["hidden"]))
+        network.eval()
+        with torch.no_grad():  # materialize lazy layers before loading
+            network(torch.zeros(1, 1, info["window_samples"]))
+        network.load_state_dict(load_file(str(path)))
+        return cls(network, chain, sample_rate=info["sample_rate"], window_samples=info["window_samples"], meta=info)
+
+
+def bundled_estimator(setting: str) -> BlindEstimator:
+    """The shipped estimator for 'eq', 'compressor', 'clipper' or 'chain'."""
+    if setting not in SETTINGS:
+        raise DrywetError(f"setting must be one of {list(SETTINGS)}, not {setting!r}")
+    path = BUNDLED / f"{setting}.safetensors"
+    if not path.is_file():
+        raise DrywetError(f"no bundled weights for {setting!r} ({path}); train them with benchmarks/train_blind.py")
+    return BlindEstimator.load(path)

@@ -1,0 +1,95 @@
+"""Training of analysis networks (CPU-sized), in two modes:
+
+* ``"param"``: MSE between predicted and true normalized parameters.
+* ``"audio"``: the predicted q drives the differentiable analysis chain on x (EQ in its FIR
+  mode) and the loss is the log-mel L1 distance between y_hat and y after RMS normalization.
+
+The synthesis chain (which renders y) may differ from the analysis chain, e.g. synthesize
+with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...chain import Chain
+from ...errors import DrywetError
+from .data import MusicCrops, render_batch
+from .model import BlindEstimator
+from .networks import AnalysisNetwork
+
+
+@dataclass
+class TrainConfig:
+    effects: str
+    encoder: str = "compact"
+    mode: str = "param"
+    steps: int = 1000
+    batch: int = 32
+    lr: float = 1e-3
+    sample_rate: int = 44100
+    crop_s: float = 1.5
+    hidden: tuple = (512, 256)
+    seed: int = 0
+    synthesis: str | None = None
+    valid_every: int = 100
+    history: list = field(default_factory=list)
+
+
+def _loss(config, chain, net, x, y, q):
+    import torch
+
+    q_hat = net(torch.from_numpy(y))
+    if config.mode == "param":
+        return torch.mean((q_hat - torch.from_numpy(q)) ** 2)
+    from ...metrics import losses
+    from ..informed import _torch_chain
+
+    y_hat = _torch_chain(chain).apply_torch(torch.from_numpy(x), sample_rate=config.sample_rate, q=q_hat)
+    return losses.logmel_per_item(torch.from_numpy(y), y_hat, sample_rate=config.sample_rate).mean()
+
+
+def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops | None = None, log=print) -> BlindEstimator:
+    import torch
+
+    if config.mode not in ("param", "audio"):
+        raise DrywetError(f"mode must be 'param' or 'audio', not {config.mode!r}")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    chain = Chain.from_names(config.effects)
+    synthesis = Chain.from_names(config.synthesis) if config.synthesis else None
+    if synthesis is not None and synthesis.num_params != chain.num_params:
+        raise DrywetError("the synthesis chain must have as many parameters as the analysis chain")
+    net = AnalysisNetwork(config.encoder, chain.num_params, config.sample_rate, tuple(config.hidden))
+    crop = int(config.crop_s * config.sample_rate)
+    with torch.no_grad():
+        net.eval()
+        net(torch.zeros(2, 1, crop))  # materialize lazy layers
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
+    valid = render_batch(chain, valid_crops, np.random.default_rng(12345), 64, synthesis) if valid_crops else None
+    t0 = time.time()
+    for step in range(1, config.steps + 1):
+        x, y, q = render_batch(chain, train_crops, rng, config.batch, synthesis)
+        loss = _loss(config, chain, net, x, y, q)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        if valid is not None and (step % config.valid_every == 0 or step == config.steps):
+            net.eval()
+            with torch.no_grad():
+                q_hat = net(torch.from_numpy(valid[1])).numpy()
+            net.train()
+            mse = float(np.mean((q_hat - valid[2]) ** 2))
+            config.history.append({"step": step, "train_loss": float(loss.detach()), "valid_mse_q": mse, "seconds": time.time() - t0})
+            log(f"step {step:5d}  train {float(loss.detach()):.4f}  valid MSE_q {mse:.4f}  ({time.time() - t0:.0f} s)")
+    net.eval()
+    meta = {"encoder": config.encoder, "hidden": list(config.hidden), "mode": config.mode, "steps": config.steps,
+            "batch": config.batch, "synthesis": config.synthesis, "history": config.history}
+    return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
