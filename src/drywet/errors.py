@@ -15,3 +15,7 @@ class AudioError(DrywetError, ValueError):
 
 class DependencyError(DrywetError, ImportError):
     """An optional dependency is missing; the message names the pip extra to install."""
+
+
+class BlackBoxError(DrywetError, RuntimeError):
+    """A black-box effect (user callable or plugin) failed, or returned NaN/Inf or the wrong shape."""

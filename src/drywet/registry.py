@@ -40,3 +40,20 @@ def get_effect(name: str) -> Effect:
 
 def effect_names() -> list[str]:
     return list(EFFECTS)
+
+
+def register_effect(effect: Effect, *, replace: bool = False) -> Effect:
+    """Make ``effect`` (e.g. a black box) known by name, so chains and presets can use it.
+
+    Raises:
+        ParameterError: the name is taken by another effect and ``replace`` is False.
+    """
+    if not isinstance(effect, Effect):
+        raise ParameterError(f"register_effect takes an Effect, got {type(effect).__name__}; build one with drywet.blackbox.black_box")
+    taken = effect.name in EFFECTS or effect.name in ALIASES
+    if taken and not replace and EFFECTS.get(effect.name) is not effect:
+        raise ParameterError(f"an effect named {effect.name!r} exists; choose another name or pass replace=True")
+    EFFECTS[effect.name] = effect
+    for a in effect.aliases:
+        ALIASES[a] = effect.name
+    return effect

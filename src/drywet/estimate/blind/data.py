@@ -38,18 +38,28 @@ class MusicCrops:
     """Random mono crops of a set of recordings, loaded once at ``sample_rate``."""
 
     def __init__(self, files: Sequence[Path], *, sample_rate: int, crop_samples: int):
-        self.sample_rate = sample_rate
-        self.crop = crop_samples
-        self.signals = []
+        signals = []
         for f in files:
             try:
                 x, _ = io.read_audio(f, sample_rate=sample_rate, channels=1)
             except DrywetError:
                 continue
-            if x.shape[-1] >= crop_samples:
-                self.signals.append(x[0])
+            signals.append(x[0])
+        self._setup(signals, sample_rate, crop_samples, f"among {len(files)} files")
+
+    @classmethod
+    def from_signals(cls, signals: Sequence[np.ndarray], *, sample_rate: int, crop_samples: int) -> "MusicCrops":
+        """Crops of 1-D signals already in memory at ``sample_rate``."""
+        self = cls.__new__(cls)
+        self._setup([np.asarray(s, dtype=np.float32) for s in signals], sample_rate, crop_samples, "in memory")
+        return self
+
+    def _setup(self, signals, sample_rate: int, crop_samples: int, where: str) -> None:
+        self.sample_rate = sample_rate
+        self.crop = crop_samples
+        self.signals = [s for s in signals if s.shape[-1] >= crop_samples]
         if not self.signals:
-            raise DrywetError(f"no readable recording of at least {crop_samples / sample_rate:.1f} s among {len(files)} files")
+            raise DrywetError(f"no readable recording of at least {crop_samples / sample_rate:.1f} s {where}")
         lengths = np.array([s.size - crop_samples + 1 for s in self.signals], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # every crop position equally likely
 

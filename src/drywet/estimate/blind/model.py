@@ -8,7 +8,6 @@ every estimate wrong without a sound). Shipped weights live in ``drywet/data/bli
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,12 @@ import numpy as np
 from ...audio import as_batch, check_sample_rate
 from ...chain import Chain
 from ...errors import AudioError, DrywetError
+from ... import weights
+from ...weights import chain_spec
 
 SETTINGS = {"eq": "parametric_eq", "compressor": "compressor", "clipper": "clipper", "chain": "parametric_eq,compressor,clipper"}
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "blind"
 MAX_WINDOWS = 8
-
-
-def chain_spec(chain: Chain) -> list[dict]:
-    """What the network's outputs mean: every stage's spec, in order."""
-    return [s.effect.spec.describe() | {"key": s.key} for s in chain.stages]
 
 
 class BlindEstimator:
@@ -87,12 +83,6 @@ class BlindEstimator:
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, path: Any) -> Path:
-        from safetensors.torch import save_file
-
-        path = Path(path).with_suffix(".safetensors")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
-        save_file(state, str(path))
         info = {
             "chain": [s.effect.name for s in self.chain.stages],
             "spec": chain_spec(self.chain),
@@ -100,32 +90,22 @@ class BlindEstimator:
             "window_samples": self.window,
             **self.meta,
         }
-        path.with_suffix(".json").write_text(json.dumps(info, indent=1))
-        return path
+        return weights.save(path, self.network, info)
 
     @classmethod
     def load(cls, path: Any) -> "BlindEstimator":
         import torch
-        from safetensors.torch import load_file
 
         from .networks import AnalysisNetwork
 
-        path = Path(path).with_suffix(".safetensors")
-        info_path = path.with_suffix(".json")
-        if not path.is_file() or not info_path.is_file():
-            raise DrywetError(f"weights not found: {path} and {info_path} are both needed")
-        info = json.loads(info_path.read_text())
+        path, info = weights.read_info(path)
         chain = Chain.from_names(info["chain"])
-        if chain_spec(chain) != info["spec"]:
-            raise DrywetError(
-                f"{path.name} was trained for other effect specs than the installed ones "
-                "(a range, scale or parameter changed); retrain it with benchmarks/train_blind.py"
-            )
+        weights.check_spec(info, chain, path, "benchmarks/train_blind.py")
         network = AnalysisNetwork(info["encoder"], chain.num_params, info["sample_rate"], tuple(info["hidden"]))
         network.eval()
         with torch.no_grad():  # materialize lazy layers before loading
             network(torch.zeros(1, 1, info["window_samples"]))
-        network.load_state_dict(load_file(str(path)))
+        weights.load_state(network, path)
         return cls(network, chain, sample_rate=info["sample_rate"], window_samples=info["window_samples"], meta=info)
 
 

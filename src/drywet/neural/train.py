@@ -1,0 +1,175 @@
+"""Training of neural proxies on the fly from drywet's own DSP.
+
+Each step draws real music crops (with the thesis' augmentations), random normalized
+parameters q ~ U(0, 1) and, for a chain proxy with order conditioning, a random stage order;
+renders the target with the numpy DSP; and fits the network with L1 + MR-STFT. Crops are
+``receptive_field - 1`` samples longer than the output, so the DSP (and the network) have
+warmed up on real audio before the part that is compared.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..chain import Chain, Stage
+from ..errors import BlackBoxError, DrywetError
+from ..estimate.blind.data import MusicCrops
+from .augment import augment_crop, mixup
+from .proxy import Proxy, order_permutations
+
+
+@dataclass
+class ProxyConfig:
+    """Everything that defines a proxy training run (stored with the weights)."""
+
+    effects: str = "compressor"
+    options: dict = field(default_factory=dict)  # {effect name: {option: value}}
+    network: str = "tcn"
+    output: str = "gain"
+    channels: int = 8
+    blocks: int = 10
+    depth: int = 4  # Wave-U-Net levels
+    kernel: int = 13
+    dilation_growth: int = 2
+    causal: bool = False
+    order_conditioning: bool = False
+    sample_rate: int = 22050
+    output_s: float = 0.75
+    steps: int = 1000
+    batch: int = 16
+    lr: float = 3e-3
+    augment: float = 0.5
+    mixup: bool = False
+    mrstft_weight: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    valid_every: int = 100
+    max_seconds: float | None = None  # stop (and anneal the learning rate) by wall-clock time
+    history: list = field(default_factory=list)
+
+    def network_config(self) -> dict:
+        if self.network == "tcn":
+            return {"channels": self.channels, "blocks": self.blocks, "kernel": self.kernel,
+                    "dilation_growth": self.dilation_growth, "stack": self.blocks, "causal": self.causal, "output": self.output}
+        return {"channels": self.channels, "depth": self.depth, "output": self.output}
+
+
+def schedule(opt, lr: float, step: int, steps: int, elapsed: float, max_seconds: float | None) -> float:
+    """Set a warm-up + cosine learning rate from the progress (steps or wall-clock time, whichever
+    is further) and return the progress in [0, 1]."""
+    progress = step / steps
+    if max_seconds:
+        progress = max(progress, elapsed / max_seconds)
+    progress = min(progress, 1.0)
+    warm = min(1.0, step / 20)
+    for group in opt.param_groups:
+        group["lr"] = lr * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress)))
+    return progress
+
+
+def proxy_chain(effects: str, options: dict | None = None) -> Chain:
+    """The chain a proxy imitates: names ("eq,compressor") with per-effect options."""
+    names = [n.strip() for n in effects.split(",") if n.strip()]
+    if not names:
+        raise DrywetError("give at least one effect to imitate, e.g. 'compressor'")
+    return Chain([Stage.create(n, options=(options or {}).get(n)) for n in names])
+
+
+def _crop_target(y: np.ndarray, length: int, causal: bool) -> np.ndarray:
+    if causal:
+        return y[..., y.shape[-1] - length :]
+    start = (y.shape[-1] - length) // 2
+    return y[..., start : start + length]
+
+
+def render(chain: Chain, crops: MusicCrops, rng: np.random.Generator, batch: int, in_len: int, out_len: int,
+           causal: bool, augment: float, order_conditioning: bool):
+    """x (B, 1, in_len), y (B, 1, out_len), conditioning (B, P[+orders]); black-box failures are
+    skipped and counted (returned last)."""
+    crops_len = crops.crop
+    xs, ys, cs, failures = [], [], [], 0
+    orders = order_permutations(len(chain)) if order_conditioning else [tuple(range(len(chain)))]
+    while len(xs) < batch:
+        x = crops.sample(rng)[..., :in_len] if crops_len >= in_len else None
+        if x is None:
+            raise DrywetError("crops are shorter than the proxy's input")
+        if augment > 0:
+            x = augment_crop(x, rng, lambda: crops.sample(rng)[..., :in_len], augment)
+        q = rng.uniform(0.0, 1.0, chain.num_params)
+        k = int(rng.integers(len(orders)))
+        rendered = chain.with_q(q)
+        ordered = Chain([rendered.stages[i] for i in orders[k]])
+        try:
+            y = ordered(x, sample_rate=crops.sample_rate)
+        except BlackBoxError:
+            failures += 1
+            if failures > 10 * batch:
+                raise
+            continue
+        cond = np.concatenate([q, np.eye(len(orders))[k]]) if order_conditioning else q
+        xs.append(x)
+        ys.append(_crop_target(y, out_len, causal))
+        cs.append(cond)
+    return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(cs).astype(np.float32), failures
+
+
+def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: MusicCrops | None = None, log=print) -> Proxy:
+    """Train a proxy for ``config.effects`` and return it (evaluated on ``valid_crops``)."""
+    import torch
+
+    from ..metrics import losses
+
+    if train_crops.sample_rate != config.sample_rate:
+        raise DrywetError(f"crops are at {train_crops.sample_rate} Hz but the config says {config.sample_rate} Hz")
+    torch.manual_seed(config.seed)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
+    rng = np.random.default_rng(config.seed)
+    chain = proxy_chain(config.effects, config.options)
+    proxy = Proxy.build(chain, sample_rate=config.sample_rate, network=config.network,
+                        order_conditioning=config.order_conditioning, **config.network_config())
+    net = proxy.network.to(config.device).train()
+    out_len = int(config.output_s * config.sample_rate)
+    in_len = out_len + proxy.network.valid_margin
+    if train_crops.crop < in_len:
+        raise DrywetError(f"training crops must hold {in_len} samples (output + receptive field); load MusicCrops with crop_samples >= {in_len}")
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    args = (in_len, out_len, config.causal, 0.0, config.order_conditioning)
+    valid = render(chain, valid_crops, np.random.default_rng(1234), 32, *args) if valid_crops else None
+    t0, skipped = time.time(), 0
+    dev = lambda a: torch.from_numpy(a).to(config.device)  # noqa: E731
+    step = 0
+    while True:
+        step += 1
+        progress = schedule(opt, config.lr, step, config.steps, time.time() - t0, config.max_seconds)
+        last = progress >= 1.0
+        x, y, c, failed = render(chain, train_crops, rng, config.batch, in_len, out_len, config.causal, config.augment,
+                                 config.order_conditioning)
+        skipped += failed
+        if config.mixup:
+            x, y, c = mixup(x, y, c, rng)
+        y_hat = net(dev(x), dev(c) if c.size else None)
+        loss = torch.mean(torch.abs(y_hat - dev(y)))
+        if config.mrstft_weight:
+            loss = loss + config.mrstft_weight * losses.mrstft(dev(y), y_hat)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        if valid is not None and (step % config.valid_every == 0 or last):
+            net.eval()
+            with torch.no_grad():
+                v = net(dev(valid[0]), dev(valid[2]) if valid[2].size else None).cpu().numpy()
+            net.train()
+            mae = float(np.mean(np.abs(v - valid[1])))
+            config.history.append({"step": step, "train_loss": float(loss.detach()), "valid_mae": mae,
+                                   "seconds": round(time.time() - t0, 1), "skipped": skipped})
+            log(f"step {step:5d}  train {float(loss.detach()):.5f}  valid MAE {mae:.5f}  ({time.time() - t0:.0f} s)")
+        if last:
+            break
+    net.eval().cpu()
+    proxy.meta = {"training": {k: v for k, v in asdict(config).items() if k not in ("history", "device")},
+                  "history": config.history, "skipped_items": skipped}
+    return proxy
