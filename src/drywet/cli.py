@@ -334,6 +334,85 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _load_proxy(name_or_path: str):
+    from pathlib import Path
+
+    from .neural.proxy import Proxy, bundled_proxy
+
+    return Proxy.load(name_or_path) if Path(name_or_path).with_suffix(".json").is_file() else bundled_proxy(name_or_path)
+
+
+def _metrics_line(m: dict) -> str:
+    return f"MAE {m['mae']:.5f}  ESR {m['esr']:.5f}  MCD {m['mcd_db']:.2f} dB  MR-STFT {m['mrstft']:.4f}"
+
+
+def cmd_proxy(args) -> int:
+    from pathlib import Path
+
+    from .augment.torch_data import AudioFolder
+    from .estimate.blind.data import MusicCrops
+    from .neural.evaluate import evaluate_proxy
+
+    if args.proxy_command == "eval":
+        proxy = _load_proxy(args.model)
+        crops = MusicCrops(AudioFolder(args.data, sample_rate=proxy.sample_rate).files, sample_rate=proxy.sample_rate,
+                           crop_samples=int(args.seconds * proxy.sample_rate))
+        names = ",".join(s.effect.name for s in proxy.chain.stages)
+        print(f"{names}: {_metrics_line(evaluate_proxy(proxy, crops, items=args.items, seed=args.seed))}")
+        return 0
+    from .neural.proxy import Proxy
+    from .neural.train import ProxyConfig, proxy_chain, train_proxy
+
+    out = Path(args.output).with_suffix(".safetensors")
+    if out.exists() and not args.overwrite:
+        raise DrywetError(f"{out} exists; pass --overwrite or choose another name")
+    config = ProxyConfig(effects=args.effect, network=args.network, output=args.output_kind, channels=args.channels,
+                         blocks=args.blocks, causal=args.causal, sample_rate=args.sample_rate, steps=args.steps,
+                         max_seconds=args.minutes * 60 if args.minutes else None, batch=args.batch, mixup=args.mixup,
+                         seed=args.seed, device=args.device, augment=args.augment)
+    probe = Proxy.build(proxy_chain(config.effects), sample_rate=config.sample_rate, network=config.network, **config.network_config())
+    crop = int(config.output_s * config.sample_rate) + probe.network.valid_margin
+    files = AudioFolder(args.data, sample_rate=config.sample_rate).files
+    valid = MusicCrops(AudioFolder(args.valid, sample_rate=config.sample_rate).files, sample_rate=config.sample_rate,
+                       crop_samples=crop) if args.valid else None
+    proxy = train_proxy(config, MusicCrops(files, sample_rate=config.sample_rate, crop_samples=crop), valid)
+    proxy.meta["command"] = "drywet proxy train " + " ".join(sys.argv[3:]) if len(sys.argv) > 2 else ""
+    print(f"wrote {proxy.save(out)} ({proxy.meta.get('skipped_items', 0)} items skipped on black-box errors)")
+    return 0
+
+
+def cmd_model(args) -> int:
+    from pathlib import Path
+
+    from . import io
+
+    if args.model_command == "apply":
+        from .neural.proxy import Proxy
+
+        model = Proxy.load(args.model)
+        x, sr = io.read_audio(args.input, sample_rate=model.sample_rate)
+        y = model.process(x, sample_rate=model.sample_rate)
+        io.write_audio(args.output, y, sample_rate=model.sample_rate, overwrite=args.overwrite)
+        print(f"wrote {args.output}")
+        return 0
+    from .neural.device import DeviceConfig, find_pairs, fit_device, load_pairs
+
+    out = Path(args.output).with_suffix(".safetensors")
+    if out.exists() and not args.overwrite:
+        raise DrywetError(f"{out} exists; pass --overwrite or choose another name")
+    pairs = load_pairs(find_pairs(Path(args.dry), Path(args.wet)), args.sample_rate)
+    config = DeviceConfig(sample_rate=args.sample_rate, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
+                          channels=args.channels, blocks=args.blocks, holdout=args.holdout, device=args.device, seed=args.seed)
+    model, report = fit_device(pairs, config)
+    print(f"receptive field {model.receptive_field / args.sample_rate:.2f} s; held-out metrics (model vs no model):")
+    for name, m in report.items():
+        print(f"  {name} (latency {m['latency_samples']} samples, {m['heldout_s']} s held out)")
+        print(f"    model: {_metrics_line(m['model'])}")
+        print(f"    dry:   {_metrics_line(m['dry'])}")
+    print(f"wrote {model.save(out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .demo import DEFAULT_EFFECTS
 
@@ -432,6 +511,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--items", type=int, default=64, help="random chains per setting")
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("proxy", help="train or evaluate a neural proxy of an effect")
+    psub = p.add_subparsers(dest="proxy_command", required=True)
+    t = psub.add_parser("train", help="train a proxy on the fly from the effect's DSP and a folder of music")
+    t.add_argument("--effect", required=True, help="effect or chain to imitate, e.g. compressor or parametric_eq,compressor")
+    t.add_argument("--data", required=True, help="folder of training audio")
+    t.add_argument("--valid", help="folder of validation audio (other recordings)")
+    t.add_argument("-o", "--output", required=True, help="weights path (.safetensors; a .json is written beside it)")
+    t.add_argument("--network", default="tcn", choices=["tcn", "wave_unet"])
+    t.add_argument("--output-kind", default="gain", choices=["gain", "signal"], help="predict a gain g[n] or the samples")
+    t.add_argument("--channels", type=int, default=8)
+    t.add_argument("--blocks", type=int, default=10)
+    t.add_argument("--causal", action="store_true")
+    t.add_argument("--sample-rate", type=int, default=22050)
+    t.add_argument("--steps", type=int, default=2000)
+    t.add_argument("--minutes", type=float, help="stop after this many minutes (the learning rate anneals to it)")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--augment", type=float, default=0.5, help="probability of each input augmentation (0 disables)")
+    t.add_argument("--mixup", action="store_true")
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--overwrite", action="store_true")
+    e = psub.add_parser("eval", help="MAE, ESR, MCD and MR-STFT of a proxy against its effect on a folder of music")
+    e.add_argument("model", help="weights path, or the name of a bundled proxy (compressor)")
+    e.add_argument("--data", required=True)
+    e.add_argument("--items", type=int, default=32)
+    e.add_argument("--seconds", type=float, default=3.0)
+    e.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("model", help="neural model of a real device from paired recordings")
+    msub = p.add_subparsers(dest="model_command", required=True)
+    f = msub.add_parser("fit", help="fit a causal TCN to aligned dry/wet pairs and report held-out metrics")
+    f.add_argument("--dry", required=True, help="folder of inputs")
+    f.add_argument("--wet", required=True, help="folder of outputs, named like the inputs (song.wav or song_*.wav)")
+    f.add_argument("-o", "--output", required=True)
+    f.add_argument("--sample-rate", type=int, default=22050)
+    f.add_argument("--steps", type=int, default=2000)
+    f.add_argument("--minutes", type=float)
+    f.add_argument("--channels", type=int, default=16)
+    f.add_argument("--blocks", type=int, default=12, help="dilated blocks (receptive field doubles per block)")
+    f.add_argument("--holdout", type=float, default=0.25, help="fraction at the end of every pair kept for evaluation")
+    f.add_argument("--device", default="cpu")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--overwrite", action="store_true")
+    a = msub.add_parser("apply", help="run a fitted device model on a file")
+    a.add_argument("model")
+    a.add_argument("input")
+    a.add_argument("-o", "--output", required=True)
+    a.add_argument("--overwrite", action="store_true")
+
     p = sub.add_parser("demo", help="render a random chain on the bundled clip and write an HTML report")
     p.add_argument("-o", "--out", default="drywet_demo", help="output folder (default: drywet_demo)")
     p.add_argument("--seed", type=int, default=0)
@@ -456,7 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
                    "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert,
-                   "estimate": cmd_estimate, "eval-estimation": cmd_eval_estimation}
+                   "estimate": cmd_estimate, "eval-estimation": cmd_eval_estimation, "proxy": cmd_proxy,
+                   "model": cmd_model}
         return handler[args.command](args)
     except DrywetError as exc:
         print(f"drywet: error: {exc}", file=sys.stderr)

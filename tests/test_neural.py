@@ -1,0 +1,158 @@
+"""Neural proxies and device models: architecture contracts, storage, training, shipped proxy."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from drywet.chain import Chain
+from drywet.errors import DrywetError, ParameterError
+from drywet.estimate.blind.data import MusicCrops
+from drywet.neural.networks import TCN, WaveUNet, run_padded
+from drywet.neural.proxy import Proxy, bundled_proxy
+from drywet.neural.train import ProxyConfig, train_proxy
+
+from conftest import shared
+
+
+def test_tcn_receptive_field_is_exact_and_causality_holds():
+    torch.manual_seed(0)
+    for causal in (False, True):
+        net = TCN(3, channels=4, blocks=4, kernel=3, dilation_growth=2, causal=causal)
+        assert net.receptive_field == 1 + 2 * (1 + 2 + 4 + 8)
+        x = torch.randn(1, 1, 200)
+        q = torch.rand(1, 3)
+        y = net(x, q)
+        assert y.shape[-1] == 200 - net.valid_margin
+        # same-length use: a change at input k reaches outputs k..k+RF-1 (causal) or k-RF/2..k+RF/2
+        k, half = 100, net.receptive_field // 2
+        x2 = x.clone()
+        x2[..., k] += 1.0
+        changed = torch.nonzero((run_padded(net, x2, q) - run_padded(net, x, q)).abs().squeeze() > 0).squeeze()
+        lo, hi = (k, k + net.receptive_field - 1) if causal else (k - half, k + half)
+        assert int(changed.min()) == lo and int(changed.max()) == hi
+
+
+def test_film_conditions_and_gain_output_starts_at_identity():
+    torch.manual_seed(0)
+    net = TCN(2, channels=4, blocks=3, output="gain")
+    x = torch.randn(2, 1, 500)
+    y = run_padded(net, x, torch.rand(2, 2))
+    assert y.shape == x.shape
+    torch.testing.assert_close(y, x, atol=0.05, rtol=0.2)  # ~0 dB before training
+    for p in net.cond.parameters():
+        torch.nn.init.normal_(p)
+    for block in net.blocks:
+        torch.nn.init.normal_(block.film.proj.weight)
+    a, b = run_padded(net, x[:1], torch.zeros(1, 2)), run_padded(net, x[:1], torch.ones(1, 2))
+    assert (a - b).abs().max() > 1e-3  # q changes the output
+
+
+def test_wave_unet_keeps_length_and_gets_gradients():
+    net = WaveUNet(3, channels=4, depth=3, output="signal")
+    for n in (1, 999, 4097):
+        x = torch.randn(2, 1, n, requires_grad=True)
+        q = torch.rand(2, 3, requires_grad=True)
+        y = net(x, q)
+        assert y.shape == x.shape
+    y.pow(2).mean().backward()
+    assert torch.isfinite(q.grad).all() and torch.isfinite(x.grad).all()
+
+
+def test_proxy_save_load_round_trip_and_spec_check(tmp_path):
+    proxy = Proxy.build(Chain.from_names("compressor"), sample_rate=22050, channels=4, blocks=3)
+    path = proxy.save(tmp_path / "p")
+    loaded = Proxy.load(path)
+    x = torch.randn(1, 2, 3000)
+    q = torch.rand(1, 6)
+    torch.testing.assert_close(loaded(x, q, sample_rate=22050), proxy(x, q, sample_rate=22050))
+    info = json.loads(path.with_suffix(".json").read_text())
+    info["spec"][0]["params"][0]["max"] = 3.0
+    path.with_suffix(".json").write_text(json.dumps(info))
+    with pytest.raises(DrywetError, match="other effect specs"):
+        Proxy.load(path)
+    with pytest.raises(DrywetError, match="weights not found"):
+        Proxy.load(tmp_path / "absent")
+    with pytest.raises(ParameterError, match="trained at 22050"):
+        proxy(x, q, sample_rate=44100)
+    with pytest.raises(ParameterError, match=r"shape \(1, 6\)"):
+        proxy(x, torch.rand(1, 5), sample_rate=22050)
+    with pytest.raises(ParameterError, match="no bundled proxy"):
+        bundled_proxy("vocoder")
+
+
+def test_shipped_compressor_proxy_matches_the_dsp_on_unseen_music():
+    """The bundled proxy against drywet's compressor on Brahms (test split, never trained on)."""
+    from drywet import io
+    from drywet.neural.evaluate import evaluate_proxy
+
+    proxy = bundled_proxy("compressor")
+    x, _ = io.read_audio(shared("music/brahms_hungarian_dance_5.ogg"), sample_rate=proxy.sample_rate, channels=1)
+    crops = MusicCrops.from_signals([x[0]], sample_rate=proxy.sample_rate, crop_samples=proxy.sample_rate * 2)
+    metrics = evaluate_proxy(proxy, crops, items=8, seed=3)
+    assert metrics["mae"] < 0.015 and metrics["esr"] < 0.01  # measured: MAE 0.0065, ESR 0.002 over 48 items
+    y = proxy.process(x[:, :22050], sample_rate=proxy.sample_rate, threshold_db=-30.0, ratio=8.0)
+    assert y.shape == (1, 22050) and np.sqrt(np.mean(y**2)) < np.sqrt(np.mean(x[:, :22050] ** 2))
+
+
+def test_proxy_training_learns_on_real_music(music):
+    """A few CPU steps must already beat the untrained proxy (loss measured on held-out draws)."""
+    from drywet.neural.evaluate import evaluate_proxy
+
+    x, sr = music
+    from drywet import io
+
+    mono = io.resample(x.mean(axis=0, keepdims=True), sr, 8000)[0]
+    config = ProxyConfig(effects="gain", output="signal", channels=4, blocks=3, kernel=3, sample_rate=8000, output_s=0.2,
+                         steps=150, batch=8, lr=1e-2, mrstft_weight=0.0, valid_every=1000)
+    crops = MusicCrops.from_signals([mono], sample_rate=8000, crop_samples=2000)
+    untrained = Proxy.build(Chain.from_names("gain"), sample_rate=8000, **config.network_config())
+    before = evaluate_proxy(untrained, crops, items=8, seed=5)["mae"]
+    proxy = train_proxy(config, crops, log=lambda *_: None)
+    after = evaluate_proxy(proxy, crops, items=8, seed=5)["mae"]
+    assert after < 0.5 * before
+    with pytest.raises(DrywetError, match="crops are at"):
+        train_proxy(ProxyConfig(sample_rate=22050), crops)
+
+
+def test_device_model_fits_a_real_black_box_pair(tmp_path):
+    """The linear 'black box' applied to speech: a short fit already beats 'no model' on held-out audio."""
+    from drywet.neural.device import DeviceConfig, fit_device, load_pairs
+
+    root = shared("drywet/spatialaudio")
+    pairs = load_pairs([(root / "xmas.flac", root / "xmas_blackbox.flac")], 8000)
+    assert pairs[0].latency > 0
+    config = DeviceConfig(sample_rate=8000, channels=4, blocks=6, kernel=3, output_s=0.25, steps=60, batch=4, lr=1e-2)
+    model, report = fit_device(pairs, config, log=lambda *_: None)
+    m = report["xmas -> xmas_blackbox"]
+    assert m["model"]["esr"] < 0.5 * m["dry"]["esr"]
+    with pytest.raises(DrywetError, match="causal"):
+        fit_device(pairs, DeviceConfig(causal=False))
+
+
+def test_cli_proxy_and_model(tmp_path, capsys):
+    from drywet.cli import main
+
+    music_dir = shared("music")
+    assert main(["proxy", "eval", "compressor", "--data", str(music_dir), "--items", "2", "--seconds", "1"]) == 0
+    assert "MR-STFT" in capsys.readouterr().out
+    out = tmp_path / "tiny"
+    assert main(["proxy", "train", "--effect", "gain", "--data", str(music_dir), "-o", str(out), "--steps", "2", "--channels", "2",
+                 "--blocks", "2", "--sample-rate", "8000", "--batch", "2"]) == 0
+    assert out.with_suffix(".safetensors").is_file()
+    assert main(["proxy", "train", "--effect", "gain", "--data", str(music_dir), "-o", str(out), "--steps", "2"]) == 2
+    assert "exists" in capsys.readouterr().err
+    dry, wet = tmp_path / "dry", tmp_path / "wet"
+    dry.mkdir(), wet.mkdir()
+    root = shared("drywet/spatialaudio")
+    (dry / "xmas.flac").write_bytes((root / "xmas.flac").read_bytes())
+    (wet / "xmas_box.flac").write_bytes((root / "xmas_blackbox.flac").read_bytes())
+    model = tmp_path / "box"
+    assert main(["model", "fit", "--dry", str(dry), "--wet", str(wet), "-o", str(model), "--steps", "3", "--sample-rate", "8000",
+                 "--channels", "2", "--blocks", "4"]) == 0
+    assert "held-out" in capsys.readouterr().out
+    assert main(["model", "apply", str(model), str(root / "xmas.flac"), "-o", str(tmp_path / "y.wav")]) == 0
+    assert main(["model", "fit", "--dry", str(wet), "--wet", str(dry), "-o", str(tmp_path / "z")]) == 2
