@@ -156,3 +156,56 @@ def test_cli_proxy_and_model(tmp_path, capsys):
     assert "held-out" in capsys.readouterr().out
     assert main(["model", "apply", str(model), str(root / "xmas.flac"), "-o", str(tmp_path / "y.wav")]) == 0
     assert main(["model", "fit", "--dry", str(wet), "--wet", str(dry), "-o", str(tmp_path / "z")]) == 2
+
+
+def test_proxy_training_skips_and_reports_black_box_failures(music):
+    """A black box that fails on part of its range must not crash a training run."""
+    from drywet import io
+    from drywet.blackbox import black_box
+    from drywet.registry import EFFECTS, register_effect
+    from drywet.spec import Param
+
+    def flaky(x, sample_rate, params):
+        return x * np.nan if params["gain_db"] > 6.0 else x * 10 ** (params["gain_db"] / 20)
+
+    register_effect(black_box(flaky, [Param("gain_db", "dB", -12.0, 12.0, 0.0)], name="flaky_gain"))
+    try:
+        x, sr = music
+        mono = io.resample(x.mean(axis=0, keepdims=True), sr, 8000)[0]
+        crops = MusicCrops.from_signals([mono], sample_rate=8000, crop_samples=2000)
+        config = ProxyConfig(effects="flaky_gain", output="signal", channels=2, blocks=2, kernel=3, sample_rate=8000,
+                             output_s=0.2, steps=5, batch=8, valid_every=1000)
+        proxy = train_proxy(config, crops, log=lambda *_: None)
+        assert proxy.meta["skipped_items"] > 0  # about a quarter of the draws
+    finally:
+        EFFECTS.pop("flaky_gain", None)
+
+
+def test_restorer_learns_the_inverse_and_remembers_its_direction(music, tmp_path):
+    """wet -> dry training (inverse=True) with the residual head starts at the identity and learns
+    to undo a gain better than leaving the input as is."""
+    from drywet import io
+
+    x, sr = music
+    mono = io.resample(x.mean(axis=0, keepdims=True), sr, 8000)[0]
+    crops = MusicCrops.from_signals([mono], sample_rate=8000, crop_samples=2000)
+    config = ProxyConfig(effects="gain", inverse=True, output="residual", channels=4, blocks=3, kernel=3, sample_rate=8000,
+                         output_s=0.2, steps=150, batch=8, lr=1e-2, mrstft_weight=0.0, valid_every=1000, augment=0.0)
+    untrained = Proxy.build(Chain.from_names("gain"), sample_rate=8000, **config.network_config())
+    x_in = torch.from_numpy(mono[None, None, 4000:6000].copy())
+    torch.testing.assert_close(untrained(x_in, torch.full((1, 1), 0.3), sample_rate=8000), x_in)  # identity at start
+    restorer = train_proxy(config, crops, log=lambda *_: None)
+    assert restorer.direction == "inverse"
+    gain = Chain.from_names("gain")
+    rng = np.random.default_rng(0)
+    errors_in, errors_out = [], []
+    for _ in range(6):
+        q = rng.uniform(0, 1, 1)
+        dry = crops.sample(rng)
+        wet = gain.with_q(q)(dry, sample_rate=8000)
+        with torch.no_grad():
+            restored = restorer(torch.from_numpy(wet), torch.from_numpy(q[None].astype(np.float32)), sample_rate=8000).numpy()
+        errors_in.append(np.abs(wet - dry).mean())
+        errors_out.append(np.abs(restored - dry).mean())
+    assert np.mean(errors_out) < 0.5 * np.mean(errors_in)
+    assert Proxy.load(restorer.save(tmp_path / "r")).direction == "inverse"

@@ -519,7 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--valid", help="folder of validation audio (other recordings)")
     t.add_argument("-o", "--output", required=True, help="weights path (.safetensors; a .json is written beside it)")
     t.add_argument("--network", default="tcn", choices=["tcn", "wave_unet"])
-    t.add_argument("--output-kind", default="gain", choices=["gain", "signal"], help="predict a gain g[n] or the samples")
+    t.add_argument("--output-kind", default="gain", choices=["gain", "signal", "residual"],
+                   help="predict a gain g[n], the samples, or a correction added to the input")
     t.add_argument("--channels", type=int, default=8)
     t.add_argument("--blocks", type=int, default=10)
     t.add_argument("--causal", action="store_true")

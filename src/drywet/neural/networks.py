@@ -85,7 +85,9 @@ class TCN(nn.Module):
         dilation_growth: dilation of block i is growth ** (i % stack).
         stack: blocks per dilation cycle.
         causal: crop residuals at the end (causal) or the centre (non-causal).
-        output: ``"signal"`` (predict samples) or ``"gain"`` (predict g[n] applied to x).
+        output: ``"signal"`` (predict samples), ``"gain"`` (predict g[n] applied to x) or
+            ``"residual"`` (predict a correction added to x: the identity is the starting point,
+            which suits restoration of mild degradations).
         gain_db_range: (min, max) dB span of the sigmoid gain.
         cond_dim: size of the conditioning embedding.
     """
@@ -94,8 +96,8 @@ class TCN(nn.Module):
                  stack: int = 10, causal: bool = False, output: str = "signal", gain_db_range: tuple = (-60.0, 24.0),
                  cond_dim: int = 32):
         super().__init__()
-        if output not in ("signal", "gain"):
-            raise ValueError(f"output must be 'signal' or 'gain', not {output!r}")
+        if output not in ("signal", "gain", "residual"):
+            raise ValueError(f"output must be 'signal', 'gain' or 'residual', not {output!r}")
         self.num_params, self.causal, self.output = num_params, causal, output
         self.gain_db_range = tuple(float(v) for v in gain_db_range)
         self.cond = conditioning_mlp(num_params, cond_dim)
@@ -107,6 +109,9 @@ class TCN(nn.Module):
         self.out = nn.Conv1d(channels * blocks, 1, 1)
         if output == "gain":
             init_unity_gain(self.out, self.gain_db_range)
+        elif output == "residual":  # start as the identity
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
 
     @property
     def receptive_field(self) -> int:
@@ -132,6 +137,8 @@ class TCN(nn.Module):
         z = self.out(torch.cat([_crop(s, length, self.causal) for s in skips], dim=1))
         if self.output == "signal":
             return z
+        if self.output == "residual":
+            return z + _crop(x, length, self.causal)
         return sigmoid_gain(z, self.gain_db_range) * _crop(x, length, self.causal)
 
 

@@ -38,10 +38,13 @@ class Proxy:
         config: architecture keywords (to rebuild it when loading).
         order_conditioning: q is followed by a one-hot over the stage orders.
         meta: training command and results.
+        direction: ``"forward"`` (dry -> wet, a proxy) or ``"inverse"`` (wet -> dry, a restoration
+            network conditioned on the chain's parameters).
     """
 
     def __init__(self, network, chain: Chain, *, sample_rate: int, config: dict, order_conditioning: bool = False,
-                 meta: dict | None = None):
+                 meta: dict | None = None, direction: str = "forward"):
+        self.direction = direction
         self.network = network
         self.chain = chain
         self.sample_rate = sample_rate
@@ -134,6 +137,7 @@ class Proxy:
             "sample_rate": self.sample_rate,
             "config": self.config,
             "order_conditioning": self.order_conditioning,
+            "direction": self.direction,
             "receptive_field": self.receptive_field,
             "parameters": int(sum(p.numel() for p in self.network.parameters())),
             **self.meta,
@@ -149,9 +153,10 @@ class Proxy:
         config = dict(info["config"])
         proxy = cls.build(chain, sample_rate=info["sample_rate"], network=config.pop("network"),
                           order_conditioning=info.get("order_conditioning", False), **config)
+        proxy.direction = info.get("direction", "forward")
         weights.load_state(proxy.network, path)
         proxy.network.eval()
-        proxy.meta = {k: v for k, v in info.items() if k not in ("chain", "options", "spec", "sample_rate", "config", "order_conditioning")}
+        proxy.meta = {k: v for k, v in info.items() if k not in ("chain", "options", "spec", "sample_rate", "config", "order_conditioning", "direction")}
         return proxy
 
 

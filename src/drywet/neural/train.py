@@ -10,7 +10,7 @@ warmed up on real audio before the part that is compared.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +36,7 @@ class ProxyConfig:
     dilation_growth: int = 2
     causal: bool = False
     order_conditioning: bool = False
+    inverse: bool = False  # learn wet -> dry (a restoration network) instead of dry -> wet
     sample_rate: int = 22050
     output_s: float = 0.75
     steps: int = 1000
@@ -86,9 +87,9 @@ def _crop_target(y: np.ndarray, length: int, causal: bool) -> np.ndarray:
 
 
 def render(chain: Chain, crops: MusicCrops, rng: np.random.Generator, batch: int, in_len: int, out_len: int,
-           causal: bool, augment: float, order_conditioning: bool):
+           causal: bool, augment: float, order_conditioning: bool, inverse: bool = False):
     """x (B, 1, in_len), y (B, 1, out_len), conditioning (B, P[+orders]); black-box failures are
-    skipped and counted (returned last)."""
+    skipped and counted (returned last). ``inverse``: x is the wet signal, y the dry one."""
     crops_len = crops.crop
     xs, ys, cs, failures = [], [], [], 0
     orders = order_permutations(len(chain)) if order_conditioning else [tuple(range(len(chain)))]
@@ -101,6 +102,9 @@ def render(chain: Chain, crops: MusicCrops, rng: np.random.Generator, batch: int
         q = rng.uniform(0.0, 1.0, chain.num_params)
         k = int(rng.integers(len(orders)))
         rendered = chain.with_q(q)
+        if inverse:  # a restorer must never see the same noise twice: fresh seeds per item
+            rendered = Chain([replace(s, options={**s.options, "seed": int(rng.integers(2**31))}) if "seed" in s.options else s
+                              for s in rendered.stages])
         ordered = Chain([rendered.stages[i] for i in orders[k]])
         try:
             y = ordered(x, sample_rate=crops.sample_rate)
@@ -110,6 +114,8 @@ def render(chain: Chain, crops: MusicCrops, rng: np.random.Generator, batch: int
                 raise
             continue
         cond = np.concatenate([q, np.eye(len(orders))[k]]) if order_conditioning else q
+        if inverse:
+            x, y = y.astype(np.float32), x
         xs.append(x)
         ys.append(_crop_target(y, out_len, causal))
         cs.append(cond)
@@ -136,7 +142,7 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
     if train_crops.crop < in_len:
         raise DrywetError(f"training crops must hold {in_len} samples (output + receptive field); load MusicCrops with crop_samples >= {in_len}")
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    args = (in_len, out_len, config.causal, 0.0, config.order_conditioning)
+    args = (in_len, out_len, config.causal, 0.0, config.order_conditioning, config.inverse)
     valid = render(chain, valid_crops, np.random.default_rng(1234), 32, *args) if valid_crops else None
     t0, skipped = time.time(), 0
     dev = lambda a: torch.from_numpy(a).to(config.device)  # noqa: E731
@@ -146,7 +152,7 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
         progress = schedule(opt, config.lr, step, config.steps, time.time() - t0, config.max_seconds)
         last = progress >= 1.0
         x, y, c, failed = render(chain, train_crops, rng, config.batch, in_len, out_len, config.causal, config.augment,
-                                 config.order_conditioning)
+                                 config.order_conditioning, config.inverse)
         skipped += failed
         if config.mixup:
             x, y, c = mixup(x, y, c, rng)
@@ -170,6 +176,7 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
         if last:
             break
     net.eval().cpu()
+    proxy.direction = "inverse" if config.inverse else "forward"
     proxy.meta = {"training": {k: v for k, v in asdict(config).items() if k not in ("history", "device")},
-                  "history": config.history, "skipped_items": skipped}
+                  "history": config.history, "skipped_items": skipped, "steps": step}
     return proxy
