@@ -13,7 +13,7 @@ from drywet import EFFECTS, io
 from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.errors import DrywetError
-from drywet.invert import InversionWarning, invert_chain
+from drywet.invert import InversionWarning, invert_chain, invertible_effects
 from drywet.invert.clipping import declip, invert_clipper, invert_hard_clip
 from drywet.invert.dynamics import invert_compressor
 from drywet.invert.linear import wpe_dereverb
@@ -138,8 +138,23 @@ def test_ill_posed_inverse_warns_and_stays_finite(music):
 
 
 def test_effects_without_an_inverse_are_named():
-    with pytest.raises(DrywetError, match="no model-based inverse yet; invertible effects: .*compressor"):
-        invert_chain(np.ones((1, 100), np.float32), Chain(["mp3"]), sample_rate=44100)
+    with pytest.raises(DrywetError, match="neither a model-based inverse nor a shipped restorer yet; invertible effects: .*compressor"):
+        invert_chain(np.ones((1, 100), np.float32), Chain(["chorus"]), sample_rate=44100)
+
+
+def test_learned_restorer_undoes_band_limiting_on_unseen_music():
+    """The shipped band_limit restorer (trained on other recordings) must beat leaving the input as is."""
+    from drywet.metrics import losses
+
+    x, sr = io.read_audio(shared("music/brahms_hungarian_dance_5.ogg"), sample_rate=16000, channels=1)
+    x = x[:, 20 * sr : 24 * sr]
+    chain = Chain([Stage.create("band_limit", {"low_cut_hz": 400.0, "high_cut_hz": 3000.0})])
+    y = chain(x, sample_rate=sr)
+    with pytest.warns(InversionWarning, match="learned restoration"):
+        restored = invert_chain(y, chain, sample_rate=sr).audio
+    score = lambda a: float(losses.si_sdr(torch.from_numpy(x[None]), torch.from_numpy(a[None].astype(np.float32))))  # noqa: E731
+    assert score(restored) > score(y) + 3.0
+    assert "band_limit" in invertible_effects()
 
 
 def test_cli_invert_writes_audio_report_and_scores(tmp_path, music, capsys):

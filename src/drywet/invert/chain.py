@@ -20,7 +20,7 @@ from ..chain import Chain, Stage
 from ..dsp import dynamics as dyn
 from ..effects.gain import _pan_gains
 from ..errors import DrywetError
-from . import clipping, linear
+from . import clipping, learned, linear
 from .dynamics import invert_compressor
 
 MAX_GAIN_BACK_DB = 40.0  # a compressor inverse adding more than this is amplifying noise
@@ -195,7 +195,10 @@ INVERSES: dict[str, Callable] = {
 
 
 def invertible_effects() -> list[str]:
-    return sorted([*INVERSES, "pan"])
+    """Effects with a model-based inverse, plus those with a shipped learned restorer."""
+    from . import learned
+
+    return sorted({*INVERSES, "pan", *learned.available()})
 
 
 def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before: int | None = None) -> StageInversion:
@@ -207,9 +210,11 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
         x, notes = _pan(y, sample_rate, stage.params, stage.options, mono_source=channels_before == 1)
     elif name in INVERSES:
         x, notes = INVERSES[name](y, sample_rate, dict(stage.params), dict(stage.options))
+    elif name in learned.available():
+        x, notes = learned.restore(y, stage, sample_rate)
     else:
         raise DrywetError(
-            f"{name} has no model-based inverse yet; invertible effects: {', '.join(invertible_effects())}"
+            f"{name} has neither a model-based inverse nor a shipped restorer yet; invertible effects: {', '.join(invertible_effects())}"
         )
     x = np.nan_to_num(np.asarray(x), nan=0.0, posinf=0.0, neginf=0.0).astype(y.dtype, copy=False)
     for note in notes:
