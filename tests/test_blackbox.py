@@ -97,3 +97,14 @@ def test_pedalboard_errors(tmp_path):
         plugin_effect(pedalboard.Gain(), ranges={"drive_db": (0, 1)})
     with pytest.raises(ParameterError, match="log scale needs a positive minimum"):
         plugin_effect(pedalboard.Gain(), scales={"gain_db": "log"})
+
+
+def test_pedalboard_non_parameter_settings_are_kept(music):
+    pedalboard = pytest.importorskip("pedalboard")
+    x, sr = music
+    template = pedalboard.LadderFilter(mode=pedalboard.LadderFilter.Mode.HPF12)
+    effect = plugin_effect(template)
+    assert "mode" not in effect.spec.param_names
+    settings = {"cutoff_hz": 2000.0, "resonance": 0.2, "drive": 1.0}
+    expected = pedalboard.LadderFilter(mode=pedalboard.LadderFilter.Mode.HPF12, **settings)(x, sr)
+    np.testing.assert_allclose(effect(x, sample_rate=sr, **settings), expected, atol=1e-6)

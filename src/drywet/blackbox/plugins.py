@@ -139,12 +139,17 @@ def plugin_effect(
     label = name or _snake(getattr(plugin, "name", None) if external else type(plugin).__name__)
     spec = EffectSpec(label, f"pedalboard {type(plugin).__name__} (black box)", params, category="plugin", differentiable=False)
     lock = threading.Lock()
+    # settings that are not continuous parameters (a filter mode, a resampling quality) are kept
+    # from the instance the user configured
+    fixed = {n: getattr(plugin, n) for n in ("mode", "quality", "freeze_mode") if not external and hasattr(plugin, n)}
 
     def run(x: np.ndarray, sample_rate: int, values: dict) -> np.ndarray:
         # Built-ins are cheap to build: one instance per call keeps threads independent.
         # An external plugin is loaded once and shared under a lock.
         if not external:
             instance = type(plugin)(**values)
+            for k, v in fixed.items():
+                setattr(instance, k, v)
             return instance(x.astype(np.float32), sample_rate, reset=True).astype(x.dtype)
         with lock:
             for k, v in values.items():
