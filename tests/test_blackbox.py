@@ -76,6 +76,7 @@ def test_pedalboard_builtin_spec_is_read_and_output_matches_pedalboard(music):
     pedalboard = pytest.importorskip("pedalboard")
     x, sr = music
     effect = plugin_effect(pedalboard.Compressor(), ranges={"ratio": (1.0, 30.0, "log")})
+    assert effect.name == "pedalboard_compressor"
     assert effect.spec.param_names == ("attack_ms", "ratio", "release_ms", "threshold_db")
     assert effect.spec.param("ratio").max == 30.0 and effect.spec.param("ratio").scale == "log"
     assert effect.spec.param("threshold_db").default == 0.0  # read from the plugin instance

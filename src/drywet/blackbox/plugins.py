@@ -112,7 +112,8 @@ def plugin_effect(
     Args:
         plugin: a pedalboard plugin instance (e.g. ``pedalboard.Compressor()``) or the path of
             a VST3/AU file.
-        name: registry name (default: the plugin class or file name in snake case).
+        name: registry name (default: ``pedalboard_<class>`` for built-ins, e.g.
+            ``pedalboard_compressor``; the plugin's name in snake case for VST3/AU).
         ranges: {param: (min, max) or (min, max, scale)} overriding the read ranges.
         scales: {param: "lin" | "log"}.
         register: make it known by name to chains and presets.
@@ -136,7 +137,8 @@ def plugin_effect(
     unknown = [n for n in list(ranges) + list(scales) if n not in {p.name for p in params}]
     if unknown:
         raise ParameterError(f"{type(plugin).__name__} has no parameter(s) {unknown}; it has {[p.name for p in params]}")
-    label = name or _snake(getattr(plugin, "name", None) if external else type(plugin).__name__)
+    # built-ins get a "pedalboard_" prefix so they never shadow drywet's own effects
+    label = name or (_snake(getattr(plugin, "name", None)) if external else "pedalboard_" + _snake(type(plugin).__name__))
     spec = EffectSpec(label, f"pedalboard {type(plugin).__name__} (black box)", params, category="plugin", differentiable=False)
     lock = threading.Lock()
     # settings that are not continuous parameters (a filter mode, a resampling quality) are kept
