@@ -9,8 +9,6 @@ Audio: the bundled Brahms clip at the proxy's rate (22.05 kHz), mono.
 from __future__ import annotations
 
 import argparse
-import time
-
 import numpy as np
 import torch
 
@@ -18,16 +16,7 @@ from drywet import io
 from drywet.gradients import ApproxGradEffect
 from drywet.neural.proxy import Proxy, bundled_proxy
 from drywet.registry import get_effect
-
-
-def best_of(fn, repeats: int) -> float:
-    fn()  # warm-up (numba compilation, allocator)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_time
 
 
 def main(argv=None) -> None:
@@ -54,7 +43,7 @@ def main(argv=None) -> None:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             with torch.no_grad():
-                t = best_of(lambda: model(xt, cond, sample_rate=sr), args.repeats)
+                t = best_time(lambda: model(xt, cond, sample_rate=sr), args.repeats)
             print(f"| {name} | {model.receptive_field / sr:.2f} s | {threads} | {args.seconds / t:.1f} |")
     torch.set_num_threads(2)
     eff = get_effect("compressor")
@@ -84,7 +73,7 @@ def main(argv=None) -> None:
     rows = [("autodiff (torch twin)", autodiff, 0), ("neural proxy", proxy_step, 0), ("SPSA, 1 draw", approx("spsa", 1), 3),
             ("SPSA, 8 draws", approx("spsa", 8), 17), ("central differences", approx("fd", 1), 13)]
     for name, fn, evals in rows:
-        print(f"| {name} | {1000 * best_of(fn, args.repeats):.1f} | {evals or '-'} |")
+        print(f"| {name} | {1000 * best_time(fn, args.repeats):.1f} | {evals or '-'} |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import importlib.util  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -25,21 +24,11 @@ import torch  # noqa: E402
 
 from drywet import get_effect, io, metrics  # noqa: E402
 from drywet.chain import Chain, Stage  # noqa: E402
+from timing import best_time  # noqa: E402
 
 torch.set_num_threads(1)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SR = 44100
-
-
-def best_time(fn, repeats=5, warm_up=True):
-    if warm_up:
-        fn()  # numba compilation, caches
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def have(module):
