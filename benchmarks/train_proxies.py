@@ -76,6 +76,10 @@ def _crops(cache_dir: Path, split: str, crop: int) -> MusicCrops:
 
 
 def train(args) -> None:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -91,8 +95,9 @@ def train(args) -> None:
                   "parameters": int(sum(p.numel() for p in model.network.parameters())), "heldout": report,
                   "steps": config.history[-1]["step"], "seconds": round(time.time() - t0)}
     else:
+        job = {**JOBS[args.job], **({"lr": args.lr} if args.lr else {})}
         config = ProxyConfig(sample_rate=RATE, steps=args.steps, max_seconds=args.minutes * 60, device=args.device,
-                             batch=args.batch, valid_every=200, **JOBS[args.job])
+                             batch=args.batch, valid_every=args.valid_every, init=args.init, **job)
         from drywet.neural.proxy import Proxy
         from drywet.neural.train import proxy_chain
 
@@ -105,7 +110,7 @@ def train(args) -> None:
         metrics = {"all": evaluate_proxy(proxy, test, items=48, seed=7)}
         if proxy.order_conditioning:
             metrics["static_order"] = evaluate_proxy(proxy, test, items=48, seed=7, order=0)
-        result = {"job": args.job, "kind": "proxy", "effects": config.effects, "network": config.network,
+        result = {"job": args.job, "kind": "proxy", "init": proxy.meta.get("init"), "effects": config.effects, "network": config.network,
                   "output": config.output, "channels": config.channels, "receptive_field_s": proxy.receptive_field / RATE,
                   "parameters": int(sum(p.numel() for p in proxy.network.parameters())), "test": metrics,
                   "steps": config.history[-1]["step"], "seconds": round(time.time() - t0)}
@@ -122,8 +127,9 @@ def table(args) -> None:
             continue
         for variant, m in r["test"].items():
             name = r["job"] + ("" if variant == "all" else f" ({variant})")
+            steps = f"{r['init']['steps']}+{r['steps']}" if r.get("init") else r["steps"]
             print(f"| {name} | {r['effects']} | {r['parameters']} | {r['receptive_field_s']:.3f} s | {m['mae']:.4f} | {m['esr']:.4f} "
-                  f"| {m['mcd_db']:.2f} | {m['mrstft']:.3f} | {r['steps']} |")
+                  f"| {m['mcd_db']:.2f} | {m['mrstft']:.3f} | {steps} |")
     print()
     print("| device | pair | params | receptive field | MAE model / dry | ESR model / dry | MR-STFT model / dry |")
     print("|---|---|---|---|---|---|---|")
@@ -148,6 +154,10 @@ def main(argv=None) -> None:
     t.add_argument("--minutes", type=float, default=7.0)
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--device", default="cpu")
+    t.add_argument("--init", help="fine-tune these saved weights (same job) instead of starting from scratch")
+    t.add_argument("--lr", type=float, help="peak learning rate (default: the job's)")
+    t.add_argument("--valid-every", type=int, default=200)
+    t.add_argument("--threads", type=int, help="torch CPU threads")
     t.add_argument("--out", default="benchmarks/proxy_results")
     r = sub.add_parser("table")
     r.add_argument("results")

@@ -118,6 +118,27 @@ def test_proxy_training_learns_on_real_music(music):
         train_proxy(ProxyConfig(sample_rate=22050), crops)
 
 
+def test_fine_tuning_continues_a_saved_proxy_and_keeps_the_best_weights(music, tmp_path):
+    from drywet import io
+
+    x, sr = music
+    mono = io.resample(x.mean(axis=0, keepdims=True), sr, 8000)[0]
+    crops = MusicCrops.from_signals([mono[: len(mono) // 2]], sample_rate=8000, crop_samples=2000)
+    valid = MusicCrops.from_signals([mono[len(mono) // 2 :]], sample_rate=8000, crop_samples=2000)
+    base = dict(effects="gain", output="signal", channels=4, blocks=3, kernel=3, sample_rate=8000, output_s=0.2, batch=8,
+                lr=1e-2, mrstft_weight=0.0)
+    first = train_proxy(ProxyConfig(steps=6, valid_every=2, **base), crops, valid, log=lambda *_: None)
+    maes = [h["valid_mae"] for h in first.meta["history"]]
+    assert first.meta["best_valid_mae"] == min(maes)  # the returned weights are the best validated ones
+    path = first.save(tmp_path / "first")
+    second = train_proxy(ProxyConfig(steps=4, valid_every=2, init=str(path), **base), crops, valid, log=lambda *_: None)
+    assert second.meta["init"] == {"path": str(path), "steps": 6}
+    # it starts from the saved weights: its first validation is no worse than where the first run ended
+    assert second.meta["history"][0]["valid_mae"] <= 1.5 * min(maes)
+    with pytest.raises(DrywetError, match="cannot fine-tune.*channels"):
+        train_proxy(ProxyConfig(steps=1, init=str(path), **{**base, "channels": 2}), crops, log=lambda *_: None)
+
+
 def test_device_model_fits_a_real_black_box_pair(tmp_path):
     """The linear 'black box' applied to speech: a short fit already beats 'no model' on held-out audio."""
     from drywet.neural.device import DeviceConfig, fit_device, load_pairs
@@ -145,6 +166,13 @@ def test_cli_proxy_and_model(tmp_path, capsys):
     assert out.with_suffix(".safetensors").is_file()
     assert main(["proxy", "train", "--effect", "gain", "--data", str(music_dir), "-o", str(out), "--steps", "2"]) == 2
     assert "exists" in capsys.readouterr().err
+    tuned = tmp_path / "tuned"  # fine-tuning takes the network settings from the saved proxy
+    assert main(["proxy", "train", "--init", str(out.with_suffix(".safetensors")), "--data", str(music_dir), "-o", str(tuned),
+                 "--steps", "2", "--batch", "2", "--lr", "1e-4"]) == 0
+    tuned_proxy = Proxy.load(tuned.with_suffix(".safetensors"))
+    assert tuned_proxy.config == Proxy.load(out.with_suffix(".safetensors")).config and tuned_proxy.meta["init"]["steps"] == 2
+    assert main(["proxy", "train", "--data", str(music_dir), "-o", str(tmp_path / "none")]) == 2
+    assert "--effect" in capsys.readouterr().err
     dry, wet = tmp_path / "dry", tmp_path / "wet"
     dry.mkdir(), wet.mkdir()
     root = shared("drywet/spatialaudio")

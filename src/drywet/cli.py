@@ -366,11 +366,23 @@ def cmd_proxy(args) -> int:
     out = Path(args.output).with_suffix(".safetensors")
     if out.exists() and not args.overwrite:
         raise DrywetError(f"{out} exists; pass --overwrite or choose another name")
-    config = ProxyConfig(effects=args.effect, network=args.network, output=args.output_kind, channels=args.channels,
-                         blocks=args.blocks, causal=args.causal, sample_rate=args.sample_rate, steps=args.steps,
-                         max_seconds=args.minutes * 60 if args.minutes else None, batch=args.batch, mixup=args.mixup,
-                         seed=args.seed, device=args.device, augment=args.augment)
-    probe = Proxy.build(proxy_chain(config.effects), sample_rate=config.sample_rate, network=config.network, **config.network_config())
+    run = {"steps": args.steps, "max_seconds": args.minutes * 60 if args.minutes else None, "batch": args.batch,
+           "mixup": args.mixup, "seed": args.seed, "device": args.device, "augment": args.augment}
+    if args.init:  # fine-tuning: the network and what it imitates come from the saved proxy
+        saved = Proxy.load(args.init).meta.get("training")
+        if not saved:
+            raise DrywetError(f"{args.init} has no training settings to continue from; train it with drywet proxy train")
+        known = set(ProxyConfig.__dataclass_fields__) - {"history", "init"}
+        config = ProxyConfig(**{**{k: v for k, v in saved.items() if k in known}, **run, "init": args.init,
+                                **({"lr": args.lr} if args.lr else {})})
+    elif not args.effect:
+        raise DrywetError("name the effect to imitate with --effect (or continue a saved proxy with --init)")
+    else:
+        config = ProxyConfig(effects=args.effect, network=args.network, output=args.output_kind, channels=args.channels,
+                             blocks=args.blocks, causal=args.causal, sample_rate=args.sample_rate,
+                             **run, **({"lr": args.lr} if args.lr else {}))
+    probe = Proxy.build(proxy_chain(config.effects, config.options), sample_rate=config.sample_rate, network=config.network,
+                        **config.network_config())
     crop = int(config.output_s * config.sample_rate) + probe.network.valid_margin
     files = AudioFolder(args.data, sample_rate=config.sample_rate).files
     valid = MusicCrops(AudioFolder(args.valid, sample_rate=config.sample_rate).files, sample_rate=config.sample_rate,
@@ -514,7 +526,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("proxy", help="train or evaluate a neural proxy of an effect")
     psub = p.add_subparsers(dest="proxy_command", required=True)
     t = psub.add_parser("train", help="train a proxy on the fly from the effect's DSP and a folder of music")
-    t.add_argument("--effect", required=True, help="effect or chain to imitate, e.g. compressor or parametric_eq,compressor")
+    t.add_argument("--effect", help="effect or chain to imitate, e.g. compressor or parametric_eq,compressor")
+    t.add_argument("--init", help="fine-tune this saved proxy (weights path); its effects and network settings are kept")
+    t.add_argument("--lr", type=float, help="peak learning rate (default 3e-3; lower it to fine-tune)")
     t.add_argument("--data", required=True, help="folder of training audio")
     t.add_argument("--valid", help="folder of validation audio (other recordings)")
     t.add_argument("-o", "--output", required=True, help="weights path (.safetensors; a .json is written beside it)")

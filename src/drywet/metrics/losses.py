@@ -84,30 +84,52 @@ def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int
 MAG_FLOOR = 1e-4  # magnitude floor (power 1e-8, auraloss's eps) keeps log and its gradient finite
 
 
-def _stft_magnitude(x, n_fft: int, hop: int, win: int):
+def _stft_rows(x, n_fft: int):
+    """(..., samples) -> (rows, samples), zero-padded when too short for reflect padding."""
     import torch
 
     flat = x.reshape(-1, x.shape[-1])
     if flat.shape[-1] <= n_fft // 2:  # reflect padding needs more samples than half a frame
         flat = torch.nn.functional.pad(flat, (0, n_fft // 2 + 1 - flat.shape[-1]))
+    return flat
+
+
+def _stft_magnitude(x, n_fft: int, hop: int, win: int):
+    import torch
+
+    flat = _stft_rows(x, n_fft)
     window = torch.hann_window(win, dtype=x.dtype, device=x.device)
     spec = torch.stft(flat, n_fft, hop, win, window, center=True, return_complex=True)
     return spec.abs().clamp(min=MAG_FLOOR).reshape(*x.shape[:-1], *spec.shape[-2:])
 
 
-def mrstft_per_item(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS):
-    """:func:`mrstft` for each batch item, shape (batch,)."""
+def mrstft_per_item(target, estimate, *, resolutions: Sequence[tuple[int, int, int]] = DEFAULT_RESOLUTIONS,
+                    fused: bool | None = None):
+    """:func:`mrstft` for each batch item, shape (batch,). ``fused`` (default: whenever it applies,
+    i.e. CPU tensors and a target without gradient) computes each resolution in one autograd node
+    (:mod:`drywet.metrics.fused_stft_loss`, same value and gradient, several times faster);
+    ``fused=False`` forces the plain torch graph (GPU, double backward)."""
     import torch
 
+    from . import fused_stft_loss
+
     t, e = _pair(target, estimate)
+    use_fused = fused_stft_loss.usable(t, e) if fused is None else fused
+    if use_fused and not fused_stft_loss.usable(t, e):
+        raise AudioError("the fused MR-STFT needs CPU float tensors of one dtype and a target without gradient; pass fused=False")
     total = 0.0
     for n_fft, hop, win in resolutions:
-        with torch.set_grad_enabled(torch.is_grad_enabled() and t.requires_grad):
-            mt = _stft_magnitude(t, n_fft, hop, win)
-        me = _stft_magnitude(e, n_fft, hop, win)
-        sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / mt.square().sum((-2, -1)).sqrt()
-        logmag = (mt.log() - me.log()).abs().mean((-2, -1))
-        total = total + (sc + logmag).mean(-1)  # mean over channels
+        if use_fused:
+            rows_t, rows_e = _stft_rows(t, n_fft), _stft_rows(e, n_fft)
+            both = fused_stft_loss.spectral_loss(rows_e, rows_t, n_fft, hop, win).reshape(t.shape[:-1])
+        else:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and t.requires_grad):
+                mt = _stft_magnitude(t, n_fft, hop, win)
+            me = _stft_magnitude(e, n_fft, hop, win)
+            sc = _safe_sqrt((mt - me).square().sum((-2, -1))) / mt.square().sum((-2, -1)).sqrt()
+            logmag = (mt.log() - me.log()).abs().mean((-2, -1))
+            both = sc + logmag
+        total = total + both.mean(-1)  # mean over channels
     return total / len(resolutions)
 
 

@@ -49,6 +49,8 @@ class ProxyConfig:
     device: str = "cpu"
     valid_every: int = 100
     max_seconds: float | None = None  # stop (and anneal the learning rate) by wall-clock time
+    init: str | None = None  # fine-tune a saved proxy (same effects, network and rate) instead of starting from scratch
+    keep_best: bool = True  # return the weights with the lowest validation MAE, not the last ones
     history: list = field(default_factory=list)
 
     def network_config(self) -> dict:
@@ -136,6 +138,11 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
     chain = proxy_chain(config.effects, config.options)
     proxy = Proxy.build(chain, sample_rate=config.sample_rate, network=config.network,
                         order_conditioning=config.order_conditioning, **config.network_config())
+    prior_steps = 0
+    if config.init:
+        proxy = _initial_proxy(config, proxy)
+        history = proxy.meta.get("history") or [{"step": 0}]
+        prior_steps = int(proxy.meta.get("steps", history[-1]["step"])) + int(proxy.meta.get("init", {}).get("steps", 0))
     net = proxy.network.to(config.device).train()
     out_len = int(config.output_s * config.sample_rate)
     in_len = out_len + proxy.network.valid_margin
@@ -145,6 +152,7 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
     args = (in_len, out_len, config.causal, 0.0, config.order_conditioning, config.inverse)
     valid = render(chain, valid_crops, np.random.default_rng(1234), 32, *args) if valid_crops else None
     t0, skipped = time.time(), 0
+    best_mae, best_state = float("inf"), None
     dev = lambda a: torch.from_numpy(a).to(config.device)  # noqa: E731
     step = 0
     while True:
@@ -170,13 +178,35 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
                 v = net(dev(valid[0]), dev(valid[2]) if valid[2].size else None).cpu().numpy()
             net.train()
             mae = float(np.mean(np.abs(v - valid[1])))
+            if config.keep_best and mae < best_mae:
+                best_mae, best_state = mae, {k: t.detach().clone() for k, t in net.state_dict().items()}
             config.history.append({"step": step, "train_loss": float(loss.detach()), "valid_mae": mae,
                                    "seconds": round(time.time() - t0, 1), "skipped": skipped})
             log(f"step {step:5d}  train {float(loss.detach()):.5f}  valid MAE {mae:.5f}  ({time.time() - t0:.0f} s)")
         if last:
             break
+    if best_state is not None:
+        net.load_state_dict(best_state)
     net.eval().cpu()
     proxy.direction = "inverse" if config.inverse else "forward"
     proxy.meta = {"training": {k: v for k, v in asdict(config).items() if k not in ("history", "device")},
-                  "history": config.history, "skipped_items": skipped, "steps": step}
+                  "history": config.history, "skipped_items": skipped, "steps": step,
+                  "best_valid_mae": None if best_state is None else best_mae}
+    if config.init:
+        proxy.meta["init"] = {"path": str(config.init), "steps": prior_steps}
     return proxy
+
+
+def _initial_proxy(config: ProxyConfig, fresh: Proxy) -> Proxy:
+    """The saved proxy ``config.init``, checked to be the network the config describes."""
+    start = Proxy.load(config.init)
+    wanted = {"effects": [s.effect.name for s in fresh.chain.stages], "config": fresh.config, "sample_rate": fresh.sample_rate,
+              "order_conditioning": fresh.order_conditioning, "direction": "inverse" if config.inverse else "forward"}
+    found = {"effects": [s.effect.name for s in start.chain.stages], "config": start.config, "sample_rate": start.sample_rate,
+             "order_conditioning": start.order_conditioning, "direction": start.direction}
+    differ = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
+    if differ:
+        detail = "; ".join(f"{k}: saved {a!r}, config {b!r}" for k, (a, b) in differ.items())
+        raise DrywetError(f"cannot fine-tune {config.init}: it is not the network this config trains ({detail}); "
+                          "use the same effects, network settings and sample rate, or train from scratch")
+    return start
