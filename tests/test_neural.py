@@ -183,6 +183,10 @@ def test_cli_proxy_and_model(tmp_path, capsys):
                  "--channels", "2", "--blocks", "4"]) == 0
     assert "held-out" in capsys.readouterr().out
     assert main(["model", "apply", str(model), str(root / "xmas.flac"), "-o", str(tmp_path / "y.wav")]) == 0
+    from drywet import io
+
+    (x, rate), (y, out_rate) = io.read_audio(root / "xmas.flac"), io.read_audio(tmp_path / "y.wav")
+    assert out_rate == rate != 8000 and abs(y.shape[-1] - x.shape[-1]) <= 1  # back at the input's rate and length
     assert main(["model", "fit", "--dry", str(wet), "--wet", str(dry), "-o", str(tmp_path / "z")]) == 2
 
 

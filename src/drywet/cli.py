@@ -402,10 +402,12 @@ def cmd_model(args) -> int:
         from .neural.proxy import Proxy
 
         model = Proxy.load(args.model)
-        x, sr = io.read_audio(args.input, sample_rate=model.sample_rate)
-        y = model.process(x, sample_rate=model.sample_rate)
-        io.write_audio(args.output, y, sample_rate=model.sample_rate, overwrite=args.overwrite)
-        print(f"wrote {args.output}")
+        x, rate = io.read_audio(args.input)
+        # the model runs at its own rate; the output keeps the input's rate, like every other command
+        y = io.resample(model.process(io.resample(x, rate, model.sample_rate), sample_rate=model.sample_rate),
+                        model.sample_rate, rate)
+        io.write_audio(args.output, y, sample_rate=rate, overwrite=args.overwrite)
+        print(f"wrote {args.output} ({rate} Hz; the model ran at {model.sample_rate} Hz)")
         return 0
     from .neural.device import DeviceConfig, find_pairs, fit_device, load_pairs
 

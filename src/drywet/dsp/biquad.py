@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 MAX_FREQ_FRACTION = 0.49
 
@@ -217,7 +218,7 @@ def sosfilt_fsm_torch(sos: Any, x: Any) -> Any:
     sos = sos.to(x.dtype)
     taps = fir_taps(sos, length)
     h = torch.fft.irfft(sos_response_torch(sos, taps), n=taps)  # (B, taps)
-    n_fft = 1 << (length + taps - 2).bit_length()
+    n_fft = scipy.fft.next_fast_len(length + taps - 1, real=True)  # 2-3-5-7 sizes: up to 15% less than a power of two
     spec = torch.fft.rfft(x, n=n_fft) * torch.fft.rfft(h, n=n_fft)[:, None, :]
     return torch.fft.irfft(spec, n=n_fft)[..., :length]
 
