@@ -9,8 +9,9 @@ Signal flow (feed-forward, log domain, stereo-linked):
 
 The smoothing recursion is ``s[n] = s[n-1] + c[n] (r[n] - s[n-1])`` with
 ``c = 1 - exp(-1 / (tau * sample_rate))`` (attack or release constant). Numpy runs it in a
-numba kernel; torch uses torchcomp's ``compressor_core`` (same recursion, exact gradients for
-the input and both time constants through a time-reversed recursion).
+numba kernel; the torch twin on CPU is one autograd node over the same kernel with its
+reverse-time adjoint (exact gradients for the input and both time constants, as torchcomp's
+``compressor_core``, which the twin uses on other devices and which the tests compare against).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 LEVEL_FLOOR_DB = -120.0
 _KNEE_EPS = 1e-6
@@ -70,18 +71,43 @@ def linked_level_db(x: Any, xp: Any = np) -> Any:
     return 20.0 * peak.clamp(min=10.0 ** (LEVEL_FLOOR_DB / 20.0)).log10()
 
 
-@njit(parallel=True, cache=True)
-def _smooth_kernel(target, attack, release):  # pragma: no cover - compiled
+@njit(cache=True)
+def _smooth_kernel(target, attack, release, out):  # pragma: no cover - compiled
+    """s[n] = s[n-1] + c[n] (r[n] - s[n-1]), c[n] = attack[b] if r[n] > s[n-1] else release[b]."""
     batch, length = target.shape
-    out = np.empty_like(target)
-    for b in prange(batch):
+    for b in range(batch):
         state = 0.0  # float64 even for float32 signals: long releases accumulate tiny steps
         for n in range(length):
             r = target[b, n]
-            c = attack if r > state else release
+            c = attack[b] if r > state else release[b]
             state += c * (r - state)
             out[b, n] = state
-    return out
+
+
+@njit(cache=True)
+def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_target, grad_coefs):  # pragma: no cover
+    """Reverse-time adjoint of :func:`_smooth_kernel`: with lam[n] = dL/ds[n] (through all later
+    samples), dL/dr[n] = c[n] lam[n], dL/dc[n] = lam[n] (r[n] - s[n-1]) summed per branch, and
+    lam[n-1] = grad_out[n-1] + (1 - c[n]) lam[n]. The branch is re-derived from the saved s."""
+    batch, length = target.shape
+    for b in range(batch):
+        carry = 0.0
+        sum_attack = 0.0
+        sum_release = 0.0
+        for n in range(length - 1, -1, -1):
+            lam = grad_out[b, n] + carry
+            prev = smooth[b, n - 1] if n > 0 else 0.0
+            r = target[b, n]
+            if r > prev:
+                c = attack[b]
+                sum_attack += lam * (r - prev)
+            else:
+                c = release[b]
+                sum_release += lam * (r - prev)
+            grad_target[b, n] = c * lam
+            carry = (1.0 - c) * lam
+        grad_coefs[b, 0] = sum_attack
+        grad_coefs[b, 1] = sum_release
 
 
 def smooth_numpy(reduction_db: np.ndarray, attack_coef: float, release_coef: float) -> np.ndarray:
@@ -89,11 +115,55 @@ def smooth_numpy(reduction_db: np.ndarray, attack_coef: float, release_coef: flo
 
     Runs in the dtype of ``reduction_db`` (float32 or float64) with a float64 state.
     """
-    return _smooth_kernel(np.ascontiguousarray(reduction_db), attack_coef, release_coef)
+    target = np.ascontiguousarray(reduction_db)
+    out = np.empty_like(target)
+    batch = target.shape[0]
+    _smooth_kernel(target, np.full(batch, float(attack_coef)), np.full(batch, float(release_coef)), out)
+    return out
+
+
+def _smoother_function():
+    import torch
+
+    class Smoother(torch.autograd.Function):
+        """The smoother as one autograd node: numba forward, numba reverse-time adjoint."""
+
+        @staticmethod
+        def forward(ctx, target, attack, release):
+            out = torch.empty_like(target)
+            _smooth_kernel(target.detach().numpy(), attack.detach().double().numpy(), release.detach().double().numpy(),
+                           out.numpy())
+            ctx.save_for_backward(target, out, attack, release)
+            return out
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad_out):
+            target, out, attack, release = ctx.saved_tensors
+            grad_target = torch.empty_like(target)
+            grad_coefs = torch.empty(target.shape[0], 2, dtype=torch.float64)
+            _smooth_adjoint_kernel(grad_out.contiguous().numpy(), target.numpy(), out.numpy(), attack.double().numpy(),
+                                   release.double().numpy(), grad_target.numpy(), grad_coefs.numpy())
+            return grad_target, grad_coefs[:, 0].to(attack.dtype), grad_coefs[:, 1].to(release.dtype)
+
+    return Smoother
+
+
+_SMOOTHER = None
 
 
 def smooth_torch(reduction_db: Any, attack_coef: Any, release_coef: Any) -> Any:
-    """Torch twin of :func:`smooth_numpy`, differentiable in all inputs (torchcomp)."""
+    """Torch twin of :func:`smooth_numpy`, differentiable in the reduction and both per-item
+    coefficients (B,). On CPU float tensors one fused node (numba forward and adjoint, float64
+    state like numpy); elsewhere torchcomp's ``compressor_core`` (same recursion)."""
+    global _SMOOTHER
+    import torch
+
+    fused = all(t.device.type == "cpu" and t.dtype == reduction_db.dtype for t in (reduction_db, attack_coef, release_coef))
+    if fused and reduction_db.dtype in (torch.float32, torch.float64):
+        if _SMOOTHER is None:
+            _SMOOTHER = _smoother_function()
+        return _SMOOTHER.apply(reduction_db.contiguous(), attack_coef, release_coef)
     from torchcomp import compressor_core
 
     # torchcomp smooths a gain and attacks when it falls: feed it the negated reduction.
