@@ -219,7 +219,8 @@ def sosfilt_fsm_torch(sos: Any, x: Any) -> Any:
     taps = fir_taps(sos, length)
     h = torch.fft.irfft(sos_response_torch(sos, taps), n=taps)  # (B, taps)
     n_fft = scipy.fft.next_fast_len(length + taps - 1, real=True)  # 2-3-5-7 sizes: up to 15% less than a power of two
-    spec = torch.fft.rfft(x, n=n_fft) * torch.fft.rfft(h, n=n_fft)[:, None, :]
+    pad = torch.nn.functional.pad  # padding first is faster than rfft(n=...) with MKL (measured)
+    spec = torch.fft.rfft(pad(x, (0, n_fft - length))) * torch.fft.rfft(pad(h, (0, n_fft - taps)))[:, None, :]
     return torch.fft.irfft(spec, n=n_fft)[..., :length]
 
 
