@@ -134,8 +134,8 @@ def _function():
         """(estimate rows, target rows) -> per-row spectral convergence + mean |log mag difference|."""
 
         @staticmethod
-        def forward(ctx, estimate, target, n_fft, hop, win):
-            loss, grad = _forward(estimate.detach(), target, n_fft, hop, win, ctx.needs_input_grad[0])
+        def forward(ctx, estimate, target, n_fft, hop, win, want_grad):
+            loss, grad = _forward(estimate.detach(), target, n_fft, hop, win, want_grad)
             ctx.save_for_backward(grad)
             return loss
 
@@ -143,7 +143,7 @@ def _function():
         @torch.autograd.function.once_differentiable
         def backward(ctx, grad_loss):
             (grad,) = ctx.saved_tensors
-            return grad_loss[:, None] * grad, None, None, None, None
+            return grad_loss[:, None] * grad, None, None, None, None, None
 
     return SpectralLoss
 
@@ -158,7 +158,11 @@ def spectral_loss(estimate, target, n_fft: int, hop: int, win: int):
     global _SPECTRAL_LOSS
     if _SPECTRAL_LOSS is None:
         _SPECTRAL_LOSS = _function()
-    return _SPECTRAL_LOSS.apply(estimate.contiguous(), target.detach().contiguous(), n_fft, hop, win)
+    import torch
+
+    # decided here: inside forward grad mode is always off and needs_input_grad ignores no_grad()
+    want_grad = torch.is_grad_enabled() and estimate.requires_grad
+    return _SPECTRAL_LOSS.apply(estimate.contiguous(), target.detach().contiguous(), n_fft, hop, win, want_grad)
 
 
 def usable(target, estimate) -> bool:
