@@ -78,10 +78,14 @@ def _clamp(u, lo, hi):
     return np.clip(u, lo, hi) if isinstance(u, np.ndarray) else u.clamp(lo, hi)
 
 
+CUBIC_EDGE = 1.5  # x - 4x^3/27 reaches its maximum 1 (slope 0) at |x| = 1.5
+CUBIC_COEF = 4.0 / 27.0
+
+
 def cubic_curve(u):
     """x - 4x^3/27 on |x| <= 1.5, +/-1 beyond (C1-continuous at the joint)."""
-    v = _clamp(u, -1.5, 1.5)
-    return v - (4.0 / 27.0) * (v * v * v)
+    v = _clamp(u, -CUBIC_EDGE, CUBIC_EDGE)
+    return v - CUBIC_COEF * (v * v * v)
 
 
 def hard_curve(u):
@@ -114,9 +118,65 @@ def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
 
 
 def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):
-    g = batch_param(10.0 ** (drive_db / 20.0))
-    o, h = batch_param(offset), batch_param(hardness)
-    return (clipper_curve(g * x + o, h) - clipper_curve(o, h)) / g
+    global _CLIPPER
+    if _CLIPPER is None:
+        _CLIPPER = _clipper_function()
+    return _CLIPPER.apply(x, 10.0 ** (drive_db / 20.0), offset, hardness)
+
+
+_CLIPPER = None
+
+
+def _clipper_function():
+    """The torch clipper as one autograd node with a hand-written backward.
+
+    Why: as a composed graph the blend keeps some fifteen signal-sized temporaries and autograd
+    walks each of them; here the forward keeps the four curve values it needs and the backward
+    is one slope and four dot products (about 1.5-2x faster forward + backward on 8 x 5 s).
+    tests/test_distortion.py checks it against the composed graph and gradcheck.
+    """
+    import torch
+
+    def dot(a, b):  # per item sum of a * b without a temporary
+        return torch.einsum("bct,bct->b", a, b)
+
+    class ClipperFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, g, o, h):
+            w0, w1, w2 = (batch_param(w) for w in blend_weights(h))
+            u = torch.addcmul(batch_param(o), batch_param(g), x)
+            t = u.tanh()
+            v = u.clamp(-CUBIC_EDGE, CUBIC_EDGE)
+            v2 = v * v
+            c = v * (1.0 - CUBIC_COEF * v2)
+            k = u.clamp(-1.0, 1.0)
+            y = w0 * t
+            y.addcmul_(w1, c).addcmul_(w2, k).sub_(batch_param(clipper_curve(o, h))).div_(batch_param(g))
+            ctx.save_for_backward(x, g, o, h, u, t, v2, c, k, y)
+            return y
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad_y):
+            x, g, o, h, u, t, v2, c, k, y = ctx.saved_tensors
+            w0, w1, w2 = blend_weights(h)
+            # f'(u) = w0 (1 - t^2) + w1 (1 - 3 v^2 4/27) + w2 [|u| <= 1]; the cubic's slope is 0 beyond |u| = 1.5 by itself
+            slope = (t * t).mul_(batch_param(-w0)).add_(batch_param(w0 + w1))
+            slope.addcmul_(v2, batch_param(-3.0 * CUBIC_COEF * w1)).addcmul_((u.abs() <= 1.0).to(u.dtype), batch_param(w2))
+            grad_x = grad_y * slope
+            with torch.enable_grad():  # the bias f(o) is per item: let autograd do its few scalars
+                o_, h_ = o.detach().requires_grad_(), h.detach().requires_grad_()
+                bias_do, bias_dh = torch.autograd.grad(clipper_curve(o_, h_).sum(), (o_, h_))
+            # d weights / dh with torch's conventions at the kinks (clamp passes its bound, |.|' = 0 at 0)
+            d0, d1, d2 = -(h <= 1.0).to(h.dtype), torch.sign(1.0 - h), (h >= 1.0).to(h.dtype)
+            total = grad_y.sum((1, 2))
+            # y = (f(g x + o) - f(o)) / g
+            grad_g = (dot(grad_x, x) - dot(grad_y, y)) / g
+            grad_o = (grad_x.sum((1, 2)) - total * bias_do) / g
+            grad_h = (d0 * dot(grad_y, t) + d1 * dot(grad_y, c) + d2 * dot(grad_y, k) - total * bias_dh) / g
+            return grad_x, grad_g, grad_o, grad_h
+
+    return ClipperFunction
 
 
 def hard_clip_numpy(x, *, sample_rate, threshold_db):
