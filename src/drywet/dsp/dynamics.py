@@ -76,10 +76,11 @@ def _smooth_kernel(target, attack, release, out):  # pragma: no cover - compiled
     """s[n] = s[n-1] + c[n] (r[n] - s[n-1]), c[n] = attack[b] if r[n] > s[n-1] else release[b]."""
     batch, length = target.shape
     for b in range(batch):
+        up, down = attack[b], release[b]  # locals: LLVM cannot prove ``out`` does not alias them
         state = 0.0  # float64 even for float32 signals: long releases accumulate tiny steps
         for n in range(length):
             r = target[b, n]
-            c = attack[b] if r > state else release[b]
+            c = up if r > state else down
             state += c * (r - state)
             out[b, n] = state
 
@@ -91,6 +92,7 @@ def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_targe
     lam[n-1] = grad_out[n-1] + (1 - c[n]) lam[n]. The branch is re-derived from the saved s."""
     batch, length = target.shape
     for b in range(batch):
+        up, down = attack[b], release[b]
         carry = 0.0
         sum_attack = 0.0
         sum_release = 0.0
@@ -99,10 +101,10 @@ def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_targe
             prev = smooth[b, n - 1] if n > 0 else 0.0
             r = target[b, n]
             if r > prev:
-                c = attack[b]
+                c = up
                 sum_attack += lam * (r - prev)
             else:
-                c = release[b]
+                c = down
                 sum_release += lam * (r - prev)
             grad_target[b, n] = c * lam
             carry = (1.0 - c) * lam
