@@ -27,6 +27,7 @@ from drywet.chain import Chain, Stage  # noqa: E402
 from timing import best_time  # noqa: E402
 
 torch.set_num_threads(1)
+REPEATS = 7  # best of 7 for the torch cases: this shared machine's timings vary by +-20 % run to run
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SR = 44100
 
@@ -175,8 +176,8 @@ def bench_torch(x):
         anchor_name, anchor_fn = anchors.get(name, ("dasp-pytorch (not installed)", None))
         # dasp's noise reverb takes minutes per call here: time it once, without warm-up
         slow = name == "torch noise reverb"
-        anchor_time = best_time(anchor_fn, 1, warm_up=False) if (anchor_fn and slow) else best_time(anchor_fn, 3) if anchor_fn else None
-        row(name, dur, best_time(fn, 3), anchor_name, anchor_time)
+        anchor_time = best_time(anchor_fn, 1, warm_up=False) if (anchor_fn and slow) else best_time(anchor_fn, REPEATS) if anchor_fn else None
+        row(name, dur, best_time(fn, REPEATS), anchor_name, anchor_time)
 
     target = xb.roll(1, dims=-1)
     est = xb.clone().requires_grad_()
@@ -193,8 +194,8 @@ def bench_torch(x):
         def anchor():
             loss(est, target).backward()
 
-    row("MR-STFT loss fwd+bwd", dur, best_time(ours_mr, 3), "auraloss MultiResolutionSTFTLoss" if anchor else "auraloss (not installed)",
-        best_time(anchor, 3) if anchor else None)
+    row("MR-STFT loss fwd+bwd", dur, best_time(ours_mr, REPEATS), "auraloss MultiResolutionSTFTLoss" if anchor else "auraloss (not installed)",
+        best_time(anchor, REPEATS) if anchor else None)
 
 
 def bench_loudness(x):
