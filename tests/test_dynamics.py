@@ -137,3 +137,16 @@ def test_fused_smoother_matches_torchcomp(dtype):
     if dtype == torch.float64:  # and against finite differences
         assert torch.autograd.gradcheck(smooth_torch, [t[:, :300].clone().requires_grad_() for t in (target,)] + [
             attack.clone().requires_grad_(), release.clone().requires_grad_()])
+
+
+@pytest.mark.parametrize("ratio, knee", [(4.0, 6.0), (2.0, 0.0), (math.inf, 0.0), (10.0, 12.0)])
+def test_fused_curve_and_smoothing_matches_the_two_steps(ratio, knee):
+    """The numpy path's one-pass kernel against compressor_curve followed by smooth_numpy."""
+    from drywet.dsp import dynamics as dyn
+
+    rng = np.random.default_rng(1)
+    level = (-40.0 + 15.0 * np.cumsum(rng.standard_normal((2, 5000)), axis=1) / 30.0).astype(np.float64)
+    two_steps = dyn.smooth_numpy(dyn.compressor_curve(level, -24.0, ratio, knee), 0.05, 0.002)
+    one_pass = dyn.compressed_reduction_numpy(level, -24.0, ratio, knee, 0.05, 0.002)
+    assert two_steps.max() > 1.0  # the curve was active
+    np.testing.assert_allclose(one_pass, two_steps, rtol=1e-12, atol=1e-12)

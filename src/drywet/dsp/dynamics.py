@@ -112,6 +112,35 @@ def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_targe
         grad_coefs[b, 1] = sum_release
 
 
+@njit(cache=True)
+def _curve_smooth_kernel(level_db, threshold_db, slope, half, attack, release, out):  # pragma: no cover - compiled
+    """:func:`compressor_curve` then :func:`_smooth_kernel` in one pass (numpy path): the static
+    curve is a few multiply-adds per sample, cheaper inside the recursion's loop than as
+    separate array passes."""
+    batch, length = level_db.shape
+    inv = 1.0 / (4.0 * half)
+    for b in range(batch):
+        state = 0.0
+        for n in range(length):
+            over = level_db[b, n] - threshold_db
+            inside = min(max(over, -half), half) + half
+            r = slope * (inside * inside * inv + max(over - half, 0.0))
+            c = attack if r > state else release
+            state += c * (r - state)
+            out[b, n] = state
+
+
+def compressed_reduction_numpy(level_db: np.ndarray, threshold_db: float, ratio: float, knee_db: float,
+                               attack_coef: float, release_coef: float) -> np.ndarray:
+    """smooth_numpy(compressor_curve(level_db, ...), attack, release) in one pass, in the dtype
+    of ``level_db`` (float64 state); ``ratio=inf`` gives the limiter."""
+    level = np.ascontiguousarray(level_db)
+    out = np.empty_like(level)
+    _curve_smooth_kernel(level, float(threshold_db), 1.0 - 1.0 / float(ratio), max(float(knee_db), _KNEE_EPS) / 2.0,
+                         float(attack_coef), float(release_coef), out)
+    return out
+
+
 def smooth_numpy(reduction_db: np.ndarray, attack_coef: float, release_coef: float) -> np.ndarray:
     """Branching one-pole smoothing of a gain reduction (B, T), starting from 0 dB.
 

@@ -74,7 +74,11 @@ def _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
     # state stays float64 inside the kernel).
     reduction = reduction.astype(x.dtype, copy=False)
     smooth = dyn.smooth_numpy(reduction, dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
-    gain = np.exp((makeup_db - smooth) * np.asarray(np.log(10.0) / 20.0, x.dtype))
+    return _gain_numpy(x, smooth, makeup_db)
+
+
+def _gain_numpy(x, smooth, makeup_db):
+    gain = np.exp((makeup_db - smooth.astype(x.dtype, copy=False)) * np.asarray(np.log(10.0) / 20.0, x.dtype))
     return x * gain[:, None, :]
 
 
@@ -85,8 +89,9 @@ def _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate):
 
 
 def compressor_numpy(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
-    reduction = dyn.compressor_curve(dyn.linked_level_db(x), threshold_db, ratio, knee_db)
-    return _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+    smooth = dyn.compressed_reduction_numpy(dyn.linked_level_db(x), threshold_db, ratio, knee_db,
+                                            dyn.time_to_coef(attack_ms, sample_rate), dyn.time_to_coef(release_ms, sample_rate))
+    return _gain_numpy(x, smooth, makeup_db)
 
 
 def compressor_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
@@ -112,8 +117,8 @@ def simple_compressor_torch(x, *, sample_rate, threshold_db, ratio, time_ms, kne
 
 
 def limiter_numpy(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup_db):
-    reduction = dyn.compressor_curve(dyn.linked_level_db(x), threshold_db, math.inf, 0.0)
-    return _apply_numpy(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
+    return compressor_numpy(x, sample_rate=sample_rate, threshold_db=threshold_db, ratio=math.inf, attack_ms=attack_ms,
+                            release_ms=release_ms, knee_db=0.0, makeup_db=makeup_db)
 
 
 def limiter_torch(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup_db):
