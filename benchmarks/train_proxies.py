@@ -126,7 +126,7 @@ def table(args) -> None:
         if r["kind"] != "proxy":
             continue
         for variant, m in r["test"].items():
-            name = r["job"] + ("" if variant == "all" else f" ({variant})")
+            name = r["job"] + (" (fine-tuned)" if r.get("init") else "") + ("" if variant == "all" else f" ({variant})")
             steps = f"{r['init']['steps']}+{r['steps']}" if r.get("init") else r["steps"]
             print(f"| {name} | {r['effects']} | {r['parameters']} | {r['receptive_field_s']:.3f} s | {m['mae']:.4f} | {m['esr']:.4f} "
                   f"| {m['mcd_db']:.2f} | {m['mrstft']:.3f} | {steps} |")
