@@ -111,10 +111,40 @@ def clipper_curve(u, hardness):
     return out
 
 
+def _clipper_curve_inplace(u, hardness):
+    """numpy :func:`clipper_curve` for a float ``hardness``, reusing ``u`` and each curve's
+    output: every fresh signal-sized array costs page faults (about 3 ms per 20 MB here), more
+    than the arithmetic."""
+    w_tanh, w_cubic, w_hard = blend_weights(float(hardness))
+    out = np.tanh(u) if w_tanh else None
+    if out is not None and w_tanh != 1.0:
+        out *= w_tanh
+    if w_cubic:
+        v = np.clip(u, -CUBIC_EDGE, CUBIC_EDGE)
+        cube = v * v
+        cube *= v
+        cube *= CUBIC_COEF
+        v -= cube  # v - 4 v^3 / 27
+        if w_cubic != 1.0:
+            v *= w_cubic
+        out = v if out is None else np.add(out, v, out=out)
+    if w_hard:
+        k = np.clip(u, -1.0, 1.0, out=u)  # u is ours and not needed after this
+        if w_hard != 1.0:
+            k *= w_hard
+        out = k if out is None else np.add(out, k, out=out)
+    return out
+
+
 def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
     g = 10.0 ** (drive_db / 20.0)
     bias = float(clipper_curve(np.asarray([offset], dtype=np.float64), hardness)[0])
-    return (clipper_curve(x * g + offset, hardness) - bias) * (1.0 / g)
+    u = x * np.asarray(g, x.dtype)
+    u += np.asarray(offset, x.dtype)
+    y = _clipper_curve_inplace(u, hardness)
+    y -= np.asarray(bias, x.dtype)
+    y *= np.asarray(1.0 / g, x.dtype)
+    return y
 
 
 def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):
