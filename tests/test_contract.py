@@ -86,6 +86,26 @@ def test_nan_and_inf_input_is_a_clear_error(name, bad):
         EFFECTS[name](x, sample_rate=SR, **needed(name))
 
 
+@pytest.mark.parametrize("to", [np.asarray, torch.as_tensor])
+def test_finite_check_is_exact(to):
+    """The sum shortcut of all_finite never passes a bad sample and never rejects finite
+    samples whose sum overflows."""
+    from drywet.audio import all_finite
+
+    huge = np.full((2, 50), np.finfo(np.float32).max / 4, np.float32)  # finite; the float32 sum is inf
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(huge.sum())
+    assert all_finite(to(huge))
+    for bad in (np.nan, np.inf, -np.inf):
+        x = np.zeros((2, 50), np.float32)
+        x[1, 7] = bad
+        assert not all_finite(to(x))
+    mixed = np.zeros((1, 4), np.float64)
+    mixed[0, :2] = (np.inf, -np.inf)  # inf - inf: the sum is NaN, still rejected
+    assert not all_finite(to(mixed)) and all_finite(to(np.zeros((1, 0), np.float32)))
+    assert all_finite(torch.ones(3, requires_grad=True))
+
+
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize(
     "x, match",

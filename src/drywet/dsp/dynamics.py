@@ -118,20 +118,93 @@ def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_targe
 
 @njit(cache=True)
 def _curve_smooth_kernel(level_db, threshold_db, slope, half, attack, release, out):  # pragma: no cover - compiled
-    """:func:`compressor_curve` then :func:`_smooth_kernel` in one pass (numpy path): the static
-    curve is a few multiply-adds per sample, cheaper inside the recursion's loop than as
-    separate array passes."""
+    """:func:`compressor_curve` then :func:`_smooth_kernel` in one pass, per-item parameters
+    (B,): the static curve is a few multiply-adds per sample, cheaper inside the recursion's
+    loop than as separate array passes."""
     batch, length = level_db.shape
-    inv = 1.0 / (4.0 * half)
     for b in range(batch):
+        thr, s, h, up, down = threshold_db[b], slope[b], half[b], attack[b], release[b]
+        inv = 1.0 / (4.0 * h)
         state = 0.0
         for n in range(length):
-            over = level_db[b, n] - threshold_db
-            inside = min(max(over, -half), half) + half
-            r = slope * (inside * inside * inv + max(over - half, 0.0))
-            c = attack if r > state else release
+            over = level_db[b, n] - thr
+            inside = min(max(over, -h), h) + h
+            r = s * (inside * inside * inv + max(over - h, 0.0))
+            c = up if r > state else down
             state += c * (r - state)
             out[b, n] = state
+
+
+_DB_PER_NEPER = 20.0 / math.log(10.0)  # d(20 log10 p)/dp = _DB_PER_NEPER / p
+_NEPER_PER_DB = 1.0 / _DB_PER_NEPER  # gain = exp(_NEPER_PER_DB * (makeup_db - smooth_db))
+
+
+@njit(cache=True)
+def _compressor_adjoint_kernel(grad_y, x, peak, level_db, smooth, gain, threshold_db, slope, half, attack, release,
+                               floor, grad_x, grad_params):  # pragma: no cover - compiled
+    """Reverse-time adjoint of the whole compressor y = x exp(k (makeup - smooth(curve(level(x))))).
+
+    One pass per item from the last sample: the output gradient gives dL/d(log gain), the
+    smoother's adjoint carries lam = dL/ds backwards (as :func:`_smooth_adjoint_kernel`), the
+    curve's slope gives dL/dlevel and the peak detector routes it to the channel(s) holding
+    the peak (shared evenly on ties, as torch's amax). grad_params[b] collects the sums for
+    threshold, slope, half knee, attack and release coefficients and log-gain (makeup / k).
+    """
+    batch, channels, length = x.shape
+    k = _NEPER_PER_DB
+    for b in range(batch):
+        thr, s, h, up, down = threshold_db[b], slope[b], half[b], attack[b], release[b]
+        inv = 1.0 / (4.0 * h)
+        carry = 0.0
+        sum_thr = sum_slope = sum_half = sum_attack = sum_release = sum_log_gain = 0.0
+        for n in range(length - 1, -1, -1):
+            g = gain[b, n]
+            d_gain = 0.0
+            for ch in range(channels):
+                d_gain += grad_y[b, ch, n] * x[b, ch, n]
+                grad_x[b, ch, n] = grad_y[b, ch, n] * g
+            d_log_gain = g * d_gain
+            sum_log_gain += d_log_gain
+            lam = carry - k * d_log_gain
+            over = level_db[b, n] - thr
+            inside = min(max(over, -h), h) + h
+            f = inside * inside * inv + max(over - h, 0.0)
+            r = s * f
+            prev = smooth[b, n - 1] if n > 0 else 0.0
+            if r > prev:
+                c = up
+                sum_attack += lam * (r - prev)
+            else:
+                c = down
+                sum_release += lam * (r - prev)
+            d_r = c * lam
+            carry = (1.0 - c) * lam
+            sum_slope += d_r * f
+            if over > h:  # above the knee: r = s over, independent of the knee width
+                d_over = d_r * s
+            elif over >= -h:  # inside the knee: r = s (over + h)^2 / (4h)
+                d_over = d_r * s * 2.0 * inside * inv
+                sum_half += d_r * s * (2.0 * inside * inv - inside * inside * inv / h)
+            else:
+                continue
+            sum_thr -= d_over
+            p = peak[b, n]
+            if p > floor:
+                ties = 0
+                for ch in range(channels):
+                    if abs(x[b, ch, n]) == p:
+                        ties += 1
+                share = d_over * _DB_PER_NEPER / (p * ties)
+                for ch in range(channels):
+                    v = x[b, ch, n]
+                    if abs(v) == p:
+                        grad_x[b, ch, n] += share if v > 0 else -share
+        grad_params[b, 0] = sum_thr
+        grad_params[b, 1] = sum_slope
+        grad_params[b, 2] = sum_half
+        grad_params[b, 3] = sum_attack
+        grad_params[b, 4] = sum_release
+        grad_params[b, 5] = sum_log_gain
 
 
 def compressed_reduction_numpy(level_db: np.ndarray, threshold_db: float, ratio: float, knee_db: float,
@@ -140,8 +213,12 @@ def compressed_reduction_numpy(level_db: np.ndarray, threshold_db: float, ratio:
     of ``level_db`` (float64 state); ``ratio=inf`` gives the limiter."""
     level = np.ascontiguousarray(level_db)
     out = np.empty_like(level)
-    _curve_smooth_kernel(level, float(threshold_db), 1.0 - 1.0 / float(ratio), max(float(knee_db), _KNEE_EPS) / 2.0,
-                         float(attack_coef), float(release_coef), out)
+
+    def per_item(value):
+        return np.full(level.shape[0], float(value))
+
+    _curve_smooth_kernel(level, per_item(threshold_db), per_item(1.0 - 1.0 / float(ratio)),
+                         per_item(max(float(knee_db), _KNEE_EPS) / 2.0), per_item(attack_coef), per_item(release_coef), out)
     return out
 
 
@@ -182,6 +259,69 @@ def _smoother_function():
             return grad_target, grad_coefs[:, 0].to(attack.dtype), grad_coefs[:, 1].to(release.dtype)
 
     return Smoother
+
+
+def _compressor_function():
+    import torch
+
+    class Compressor(torch.autograd.Function):
+        """The whole compressor as one autograd node: torch's SIMD log10/exp for level and
+        gain, one numba pass for curve + smoothing, one reverse numba pass for every gradient.
+        Autograd through the composed ops keeps about fifteen signal-sized temporaries."""
+
+        @staticmethod
+        def forward(ctx, x, threshold_db, slope, half, attack, release, makeup_db):
+            peak = x.abs().amax(dim=1) if x.shape[1] > 1 else x[:, 0].abs()
+            floor = 10.0 ** (LEVEL_FLOOR_DB / 20.0)
+            level = peak.clamp(min=floor).log10_().mul_(20.0)
+            smooth = torch.empty_like(level)
+            params = [t.detach().double().contiguous().numpy() for t in (threshold_db, slope, half, attack, release)]
+            _curve_smooth_kernel(level.numpy(), *params, smooth.numpy())
+            gain = torch.sub(makeup_db[:, None].to(x.dtype), smooth).mul_(_NEPER_PER_DB).exp_()
+            ctx.save_for_backward(x, peak, level, smooth, gain, threshold_db, slope, half, attack, release)
+            ctx.floor = floor
+            return x * gain[:, None, :]
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad_y):
+            x, peak, level, smooth, gain, *params = ctx.saved_tensors
+            grad_x = torch.empty(x.shape, dtype=x.dtype)
+            sums = torch.empty(x.shape[0], 6, dtype=torch.float64)
+            _compressor_adjoint_kernel(grad_y.contiguous().numpy(), x.numpy(), peak.numpy(), level.numpy(), smooth.numpy(),
+                                       gain.numpy(), *[t.double().contiguous().numpy() for t in params], ctx.floor,
+                                       grad_x.numpy(), sums.numpy())
+            dtype = params[0].dtype
+            grads = [sums[:, i].to(dtype) for i in range(5)] + [(sums[:, 5] * _NEPER_PER_DB).to(dtype)]
+            return (grad_x, *grads)
+
+    return Compressor
+
+
+_COMPRESSOR = None
+
+
+def compressor_node_usable(x: Any, *params: Any) -> bool:
+    """Whether :func:`compress_torch` can run as one node: CPU float32/float64 tensors of one
+    dtype, no gradient of a gradient needed (the node is once-differentiable)."""
+    import torch
+
+    return (x.dtype in (torch.float32, torch.float64) and x.device.type == "cpu" and x.ndim == 3
+            and all(p.device.type == "cpu" and p.dtype == x.dtype and p.shape == (x.shape[0],) for p in params))
+
+
+def compress_torch(x: Any, threshold_db: Any, ratio: Any, knee_db: Any, attack_coef: Any, release_coef: Any,
+                   makeup_db: Any) -> Any:
+    """The compressor's signal flow (module docstring) on (B, C, T) as one CPU autograd node,
+    per-item parameters (B,). Equal to autograd through :func:`linked_level_db`,
+    :func:`compressor_curve`, :func:`smooth_torch` and the makeup gain (values and every
+    gradient, tests/test_dynamics.py::test_fused_compressor_node_matches_composed_graph)."""
+    global _COMPRESSOR
+    if _COMPRESSOR is None:
+        _COMPRESSOR = _compressor_function()
+    slope = 1.0 - 1.0 / ratio
+    half = knee_db.clamp(min=_KNEE_EPS) / 2.0
+    return _COMPRESSOR.apply(x.contiguous(), threshold_db, slope, half, attack_coef, release_coef, makeup_db)
 
 
 _SMOOTHER = None

@@ -100,6 +100,17 @@ def compressor_numpy(x, *, sample_rate, threshold_db, ratio, attack_ms, release_
 def compressor_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
     import torch
 
+    if dyn.compressor_node_usable(x, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
+        return dyn.compress_torch(x, threshold_db, ratio, knee_db, dyn.time_to_coef(attack_ms, sample_rate),
+                                  dyn.time_to_coef(release_ms, sample_rate), makeup_db)
+    return compressor_composed_torch(x, sample_rate=sample_rate, threshold_db=threshold_db, ratio=ratio, attack_ms=attack_ms,
+                                     release_ms=release_ms, knee_db=knee_db, makeup_db=makeup_db)
+
+
+def compressor_composed_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
+    """The compressor as composed torch ops (GPU, double backward; the reference of the CPU node)."""
+    import torch
+
     level = dyn.linked_level_db(x, torch)
     reduction = dyn.compressor_curve(level, threshold_db[:, None], ratio[:, None], knee_db[:, None], torch)
     return _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
