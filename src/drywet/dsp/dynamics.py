@@ -9,9 +9,11 @@ Signal flow (feed-forward, log domain, stereo-linked):
 
 The smoothing recursion is ``s[n] = s[n-1] + c[n] (r[n] - s[n-1])`` with
 ``c = 1 - exp(-1 / (tau * sample_rate))`` (attack or release constant). Numpy runs it in a
-numba kernel; the torch twin on CPU is one autograd node over the same kernel with its
+numba kernel; the torch smoother on CPU is one autograd node over the same kernel with its
 reverse-time adjoint (exact gradients for the input and both time constants, as torchcomp's
 ``compressor_core``, which the twin uses on other devices and which the tests compare against).
+The torch compressor on CPU goes further: the whole flow above is one node whose backward is a
+single reverse pass (:func:`compress_torch`).
 """
 
 from __future__ import annotations
