@@ -92,11 +92,13 @@ def test_against_pedalboard_clipping_and_distortion(music):
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_clipper_node_matches_the_composed_graph(dtype):
+@pytest.mark.parametrize("numba_passes", [True, False])
+def test_clipper_node_matches_the_composed_graph(dtype, numba_passes):
     """The torch clipper's hand-written backward against autograd through the composed curves:
     output and the gradients of input, drive, offset and hardness, in the three blend regimes
-    (tanh + cubic, cubic + hard, mostly hard) and both clamp regions."""
-    from drywet.effects.distortion import clipper_curve
+    (tanh + cubic, cubic + hard, mostly hard) and both clamp regions; the CPU node (numba
+    passes) and its torch-ops version used on other devices."""
+    from drywet.effects.distortion import _clipper_function, clipper_curve
 
     rng = np.random.default_rng(0)
     x = torch.tensor(rng.uniform(-1.2, 1.2, (3, 2, 2000)), dtype=dtype)
@@ -109,9 +111,13 @@ def test_clipper_node_matches_the_composed_graph(dtype):
         g, o, h = (p[:, None, None] for p in (10.0 ** (drive_db / 20.0), offset, hardness))
         return (clipper_curve(g * x + o, h) - clipper_curve(o, h)) / g
 
-    node = get_effect("clipper").torch_kernel
+    def node(x, drive_db, offset, hardness):
+        if numba_passes:
+            return get_effect("clipper").torch_kernel(x, sample_rate=SR, drive_db=drive_db, offset=offset, hardness=hardness)
+        return _clipper_function(False).apply(x, 10.0 ** (drive_db / 20.0), offset, hardness)
+
     results = []
-    for fn in (lambda *a: node(a[0], sample_rate=SR, drive_db=a[1], offset=a[2], hardness=a[3]), composed):
+    for fn in (node, composed):
         leaves = [t.clone().requires_grad_() for t in (x, drive_db, offset, hardness)]
         y = fn(*leaves)
         (y * upstream).sum().backward()

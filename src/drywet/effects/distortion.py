@@ -4,7 +4,10 @@ Peeters (ICASSP 2024, eq. 1-7), hard clip, tanh overdrive and a bit crusher (num
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numba import njit
 
 from ..spec import EffectSpec, Param, Strength
 from .base import Effect, batch_param, keyword_signature
@@ -148,31 +151,103 @@ def clipper_numpy(x, *, sample_rate, drive_db, offset, hardness):
 
 
 def clipper_torch(x, *, sample_rate, drive_db, offset, hardness):
-    global _CLIPPER
-    if _CLIPPER is None:
-        _CLIPPER = _clipper_function()
-    return _CLIPPER.apply(x, 10.0 ** (drive_db / 20.0), offset, hardness)
+    import torch
+
+    g = 10.0 ** (drive_db / 20.0)
+    on_cpu = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+    return _clipper_function(on_cpu).apply(x, g, offset, hardness)
 
 
-_CLIPPER = None
+@njit(cache=True)
+def _clipper_forward_kernel(x, t, gain, offset, w_tanh, w_cubic, w_hard, bias, y):  # pragma: no cover - compiled
+    """y = (f(g x + o) - f(o)) / g from t = tanh(g x + o) (torch's SIMD tanh); the cubic and
+    hard curves and the blend in one pass."""
+    batch, channels, length = x.shape
+    for b in range(batch):
+        g, o, a0, a1, a2, f0 = gain[b], offset[b], w_tanh[b], w_cubic[b], w_hard[b], bias[b]
+        inv = 1.0 / g
+        for ch in range(channels):
+            for n in range(length):
+                u = o + g * x[b, ch, n]
+                v = min(max(u, -CUBIC_EDGE), CUBIC_EDGE)
+                k = min(max(u, -1.0), 1.0)
+                y[b, ch, n] = (a0 * t[b, ch, n] + a1 * v * (1.0 - CUBIC_COEF * v * v) + a2 * k - f0) * inv
 
 
-def _clipper_function():
+# Reassociation lets LLVM vectorize the seven sums (8 -> 1.5 ms on 8 x 5 s); NaN/Inf semantics are kept.
+@njit(cache=True, fastmath={"reassoc", "nsz", "contract"})
+def _clipper_backward_kernel(grad_y, x, t, y, gain, offset, w_tanh, w_cubic, w_hard, grad_x, sums):  # pragma: no cover
+    """grad_x = grad_y f'(u) and, per item, the seven sums the parameter gradients need:
+    <grad_x, x>, <grad_y, y>, sum grad_x, sum grad_y, <grad_y, tanh>, <grad_y, cubic>, <grad_y, hard>.
+    f'(u) = w0 (1 - t^2) + w1 (1 - 3 (4/27) v^2) + w2 [|u| <= 1]; the cubic's slope is 0 beyond
+    |u| = 1.5 by itself; the masks follow torch's clamp (the bound itself passes)."""
+    batch, channels, length = x.shape
+    for b in range(batch):
+        g, o, a0, a1, a2 = gain[b], offset[b], w_tanh[b], w_cubic[b], w_hard[b]
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = 0.0
+        for ch in range(channels):
+            for n in range(length):
+                gy = grad_y[b, ch, n]
+                xv = x[b, ch, n]
+                u = o + g * xv
+                tv = t[b, ch, n]
+                v = min(max(u, -CUBIC_EDGE), CUBIC_EDGE)
+                k = min(max(u, -1.0), 1.0)
+                slope = a0 * (1.0 - tv * tv) + a1 * (1.0 - 3.0 * CUBIC_COEF * v * v) + (a2 if abs(u) <= 1.0 else 0.0)
+                gx = gy * slope
+                grad_x[b, ch, n] = gx
+                s0 += gx * xv
+                s1 += gy * y[b, ch, n]
+                s2 += gx
+                s3 += gy
+                s4 += gy * tv
+                s5 += gy * v * (1.0 - CUBIC_COEF * v * v)
+                s6 += gy * k
+        sums[b, 0], sums[b, 1], sums[b, 2], sums[b, 3] = s0, s1, s2, s3
+        sums[b, 4], sums[b, 5], sums[b, 6] = s4, s5, s6
+
+
+@functools.cache
+def _clipper_function(on_cpu: bool):
     """The torch clipper as one autograd node with a hand-written backward.
 
     Why: as a composed graph the blend keeps some fifteen signal-sized temporaries and autograd
-    walks each of them; here the forward keeps the four curve values it needs and the backward
-    is one slope and four dot products (about 1.5-2x faster forward + backward on 8 x 5 s).
-    tests/test_distortion.py checks it against the composed graph and gradcheck.
+    walks each of them. On CPU torch computes tanh (SIMD) and two numba passes do the rest:
+    the forward keeps only x, tanh and y, the backward is one pass for the slope and the seven
+    per-item sums (24 -> 14 ms forward + backward on 8 x 5 s against the torch-ops node). Elsewhere the same node runs as
+    torch ops. tests/test_distortion.py checks both against the composed graph and gradcheck.
     """
     import torch
 
     def dot(a, b):  # per item sum of a * b without a temporary
         return torch.einsum("bct,bct->b", a, b)
 
+    def per_item(*tensors):
+        return [t.detach().double().contiguous().numpy() for t in tensors]
+
+    def parameter_grads(g, o, h, sums):
+        """From the per-item sums (B, 7) to the gradients of g, o and h: y = (f(g x + o) - f(o)) / g."""
+        gx_x, gy_y, gx_sum, gy_sum, gy_t, gy_c, gy_k = sums.unbind(1)
+        with torch.enable_grad():  # the bias f(o) is per item: let autograd do its few scalars
+            o_, h_ = o.detach().requires_grad_(), h.detach().requires_grad_()
+            bias_do, bias_dh = torch.autograd.grad(clipper_curve(o_, h_).sum(), (o_, h_))
+        # d weights / dh with torch's conventions at the kinks (clamp passes its bound, |.|' = 0 at 0)
+        d0, d1, d2 = -(h <= 1.0).to(h.dtype), torch.sign(1.0 - h), (h >= 1.0).to(h.dtype)
+        grad_g = (gx_x - gy_y) / g
+        grad_o = (gx_sum - gy_sum * bias_do) / g
+        grad_h = (d0 * gy_t + d1 * gy_c + d2 * gy_k - gy_sum * bias_dh) / g
+        return grad_g, grad_o, grad_h
+
     class ClipperFunction(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, g, o, h):
+            if on_cpu:
+                x = x.contiguous()
+                t = torch.addcmul(batch_param(o), batch_param(g), x).tanh_()
+                y = torch.empty(x.shape, dtype=x.dtype)
+                _clipper_forward_kernel(x.numpy(), t.numpy(), *per_item(g, o, *blend_weights(h), clipper_curve(o, h)), y.numpy())
+                ctx.save_for_backward(x, g, o, h, t, y)
+                return y
             w0, w1, w2 = (batch_param(w) for w in blend_weights(h))
             u = torch.addcmul(batch_param(o), batch_param(g), x)
             t = u.tanh()
@@ -182,29 +257,27 @@ def _clipper_function():
             k = u.clamp(-1.0, 1.0)
             y = w0 * t
             y.addcmul_(w1, c).addcmul_(w2, k).sub_(batch_param(clipper_curve(o, h))).div_(batch_param(g))
-            ctx.save_for_backward(x, g, o, h, u, t, v2, c, k, y)
+            ctx.save_for_backward(x, g, o, h, t, y, u, v2, c, k)
             return y
 
         @staticmethod
         @torch.autograd.function.once_differentiable
         def backward(ctx, grad_y):
-            x, g, o, h, u, t, v2, c, k, y = ctx.saved_tensors
+            if on_cpu:
+                x, g, o, h, t, y = ctx.saved_tensors
+                grad_x = torch.empty(x.shape, dtype=x.dtype)
+                sums = torch.empty(x.shape[0], 7, dtype=torch.float64)
+                _clipper_backward_kernel(grad_y.contiguous().numpy(), x.numpy(), t.numpy(), y.numpy(), *per_item(g, o, *blend_weights(h)),
+                                         grad_x.numpy(), sums.numpy())
+                return (grad_x, *(grad.to(g.dtype) for grad in parameter_grads(g, o, h, sums)))
+            x, g, o, h, t, y, u, v2, c, k = ctx.saved_tensors
             w0, w1, w2 = blend_weights(h)
-            # f'(u) = w0 (1 - t^2) + w1 (1 - 3 v^2 4/27) + w2 [|u| <= 1]; the cubic's slope is 0 beyond |u| = 1.5 by itself
             slope = (t * t).mul_(batch_param(-w0)).add_(batch_param(w0 + w1))
             slope.addcmul_(v2, batch_param(-3.0 * CUBIC_COEF * w1)).addcmul_((u.abs() <= 1.0).to(u.dtype), batch_param(w2))
             grad_x = grad_y * slope
-            with torch.enable_grad():  # the bias f(o) is per item: let autograd do its few scalars
-                o_, h_ = o.detach().requires_grad_(), h.detach().requires_grad_()
-                bias_do, bias_dh = torch.autograd.grad(clipper_curve(o_, h_).sum(), (o_, h_))
-            # d weights / dh with torch's conventions at the kinks (clamp passes its bound, |.|' = 0 at 0)
-            d0, d1, d2 = -(h <= 1.0).to(h.dtype), torch.sign(1.0 - h), (h >= 1.0).to(h.dtype)
-            total = grad_y.sum((1, 2))
-            # y = (f(g x + o) - f(o)) / g
-            grad_g = (dot(grad_x, x) - dot(grad_y, y)) / g
-            grad_o = (grad_x.sum((1, 2)) - total * bias_do) / g
-            grad_h = (d0 * dot(grad_y, t) + d1 * dot(grad_y, c) + d2 * dot(grad_y, k) - total * bias_dh) / g
-            return grad_x, grad_g, grad_o, grad_h
+            sums = torch.stack([dot(grad_x, x), dot(grad_y, y), grad_x.sum((1, 2)), grad_y.sum((1, 2)),
+                                dot(grad_y, t), dot(grad_y, c), dot(grad_y, k)], dim=1)
+            return (grad_x, *parameter_grads(g, o, h, sums))
 
     return ClipperFunction
 
