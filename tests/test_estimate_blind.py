@@ -64,6 +64,9 @@ def test_weights_round_trip_and_refuse_another_spec(tmp_path, crops):
     loaded = BlindEstimator.load(path)
     assert np.allclose(loaded.predict_q(y, SR), est.predict_q(y, SR), atol=1e-6)
     info = json.loads(path.with_suffix(".json").read_text())
+    info["spec"][0]["params"][0]["doc"] = "reworded since training"  # a doc changes no parameter
+    path.with_suffix(".json").write_text(json.dumps(info))
+    assert np.allclose(BlindEstimator.load(path).predict_q(y, SR), est.predict_q(y, SR), atol=1e-6)
     info["spec"][0]["params"][0]["max"] = 99.0  # as if the gain range had changed since training
     path.with_suffix(".json").write_text(json.dumps(info))
     with pytest.raises(DrywetError, match="trained for other effect specs"):

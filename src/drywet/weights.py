@@ -45,9 +45,18 @@ def read_info(path: Any) -> tuple[Path, dict]:
         raise DrywetError(f"{info_path} is not valid JSON: {exc}") from exc
 
 
+def _meaning(spec: Any) -> Any:
+    """A stored spec without its documentation strings: rewording a doc changes no parameter."""
+    if isinstance(spec, dict):
+        return {k: _meaning(v) for k, v in spec.items() if k != "doc"}
+    if isinstance(spec, list):
+        return [_meaning(v) for v in spec]
+    return spec
+
+
 def check_spec(info: dict, chain: Chain, path: Path, retrain: str) -> None:
-    """Raise DrywetError when the stored specs differ from ``chain``'s."""
-    if chain_spec(chain) != info.get("spec"):
+    """Raise DrywetError when the stored specs differ from ``chain``'s (docs aside)."""
+    if _meaning(chain_spec(chain)) != _meaning(info.get("spec")):
         raise DrywetError(
             f"{path.name} was trained for other effect specs than the installed ones "
             f"(a range, scale or parameter changed); retrain it with {retrain}"

@@ -1,10 +1,10 @@
 """Single RBJ biquad filters and the two equalizers built from them.
 
 Numpy runs the exact IIR (scipy's ``sosfilt``). The torch twin runs either the exact
-recursive IIR (``mode="iir"``, torchlpc kernel, gradients through the recursion) or a
-frequency-sampled FIR (``mode="fir"``, one FFT pair, fast for training). The difference
-between the two modes is the time aliasing of the impulse response tail; tests measure it
-below -80 dB on the spec's ranges (tests/test_filters.py::test_fir_mode_error).
+recursive IIR (``mode="iir"``, torchlpc kernel, gradients through the recursion) or an FIR
+(``mode="fir"``, the impulse response cut where it has decayed by 100 dB, one FFT
+convolution, fast for training). The difference between the two modes is the dropped tail;
+tests measure it below -80 dB on the spec's ranges (tests/test_filters.py::test_fir_mode_error).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..dsp import biquad
 from ..spec import EffectSpec, Option, Param
 from .base import Effect, keyword_signature
 
-MODE = Option("mode", "iir", "torch twin only: 'iir' exact recursion, 'fir' frequency-sampled FIR", ("iir", "fir"))
+MODE = Option("mode", "iir", "torch twin only: 'iir' exact recursion, 'fir' truncated impulse response (faster)", ("iir", "fir"))
 
 
 def _filter_numpy(sos, x):
