@@ -128,6 +128,7 @@ def _fft_convolution():
             return y[..., :out_len] if out_len <= n else torch.nn.functional.pad(y, (0, out_len - n))
 
         @staticmethod
+        @torch.autograd.function.once_differentiable  # the saved spectra are not linked to x and ir
         def backward(ctx, grad):
             x_spec, ir_spec = ctx.saved_tensors
             x_shape, ir_shape, n = ctx.shapes
