@@ -138,6 +138,10 @@ def limiter_numpy(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup
 def limiter_torch(x, *, sample_rate, threshold_db, attack_ms, release_ms, makeup_db):
     import torch
 
+    if dyn.compressor_node_usable(x, threshold_db, attack_ms, release_ms, makeup_db):  # as numpy: ratio inf, knee 0
+        return compressor_torch(x, sample_rate=sample_rate, threshold_db=threshold_db, ratio=torch.full_like(threshold_db, math.inf),
+                                attack_ms=attack_ms, release_ms=release_ms, knee_db=torch.zeros_like(threshold_db), makeup_db=makeup_db)
+
     reduction = (dyn.linked_level_db(x, torch) - threshold_db[:, None]).clamp(min=0.0)
     return _apply_torch(x, reduction, attack_ms, release_ms, makeup_db, sample_rate)
 
