@@ -91,6 +91,16 @@ def _smooth_kernel(target, attack, release, out):  # pragma: no cover - compiled
             out[b, n] = state
 
 
+@njit(cache=True, inline="always")
+def _smoother_adjoint_step(lam, r, prev, up, down):  # pragma: no cover - compiled
+    """One sample of the smoother's adjoint: its coefficient (the branch re-derived from the
+    saved state) and this sample's share of dL/d(attack) and dL/d(release)."""
+    step = lam * (r - prev)
+    if r > prev:
+        return up, step, 0.0
+    return down, 0.0, step
+
+
 @njit(cache=True)
 def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_target, grad_coefs):  # pragma: no cover
     """Reverse-time adjoint of :func:`_smooth_kernel`: with lam[n] = dL/ds[n] (through all later
@@ -105,13 +115,9 @@ def _smooth_adjoint_kernel(grad_out, target, smooth, attack, release, grad_targe
         for n in range(length - 1, -1, -1):
             lam = grad_out[b, n] + carry
             prev = smooth[b, n - 1] if n > 0 else 0.0
-            r = target[b, n]
-            if r > prev:
-                c = up
-                sum_attack += lam * (r - prev)
-            else:
-                c = down
-                sum_release += lam * (r - prev)
+            c, d_attack, d_release = _smoother_adjoint_step(lam, target[b, n], prev, up, down)
+            sum_attack += d_attack
+            sum_release += d_release
             grad_target[b, n] = c * lam
             carry = (1.0 - c) * lam
         grad_coefs[b, 0] = sum_attack
@@ -173,12 +179,9 @@ def _compressor_adjoint_kernel(grad_y, x, peak, level_db, smooth, gain, threshol
             f = inside * inside * inv + max(over - h, 0.0)
             r = s * f
             prev = smooth[b, n - 1] if n > 0 else 0.0
-            if r > prev:
-                c = up
-                sum_attack += lam * (r - prev)
-            else:
-                c = down
-                sum_release += lam * (r - prev)
+            c, d_attack, d_release = _smoother_adjoint_step(lam, r, prev, up, down)
+            sum_attack += d_attack
+            sum_release += d_release
             d_r = c * lam
             carry = (1.0 - c) * lam
             sum_slope += d_r * f
