@@ -93,7 +93,7 @@ def convolve_torch(x: Any, ir: Any, out_len: int) -> Any:
     correlations irfft(conj(X) G) and irfft(conj(IR) G) of the output gradient's spectrum G,
     two real FFTs. Autograd through ``rfft(ir, n)`` instead runs a full-length complex FFT
     and keeps the padded copies: forward + backward of 8 x 5 s with 16k-tap FIRs took 37 ms
-    against 43 ms. Tested against the composed graph
+    against 46 ms (benchmarks/bench_nodes.py). Tested against the composed graph
     (tests/test_reverb_delay.py::test_fft_convolution_node_matches_autograd).
     """
     n = fft_size(x.shape[-1] + ir.shape[-1] - 1)

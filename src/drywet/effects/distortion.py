@@ -174,7 +174,7 @@ def _clipper_forward_kernel(x, t, gain, offset, w_tanh, w_cubic, w_hard, bias, y
                 y[b, ch, n] = (a0 * t[b, ch, n] + a1 * v * (1.0 - CUBIC_COEF * v * v) + a2 * k - f0) * inv
 
 
-# Reassociation lets LLVM vectorize the seven sums (8 -> 1.5 ms on 8 x 5 s); NaN/Inf semantics are kept.
+# Reassociation lets LLVM vectorize the seven sums; NaN/Inf semantics are kept.
 @njit(cache=True, fastmath={"reassoc", "nsz", "contract"})
 def _clipper_backward_kernel(grad_y, x, t, y, gain, offset, w_tanh, w_cubic, w_hard, grad_x, sums):  # pragma: no cover
     """grad_x = grad_y f'(u) and, per item, the seven sums the parameter gradients need:
@@ -214,7 +214,7 @@ def _clipper_function(on_cpu: bool):
     Why: as a composed graph the blend keeps some fifteen signal-sized temporaries and autograd
     walks each of them. On CPU torch computes tanh (SIMD) and two numba passes do the rest:
     the forward keeps only x, tanh and y, the backward is one pass for the slope and the seven
-    per-item sums (24 -> 14 ms forward + backward on 8 x 5 s against the torch-ops node). Elsewhere the same node runs as
+    per-item sums (16 against 28 ms forward + backward on 8 x 5 s, benchmarks/bench_nodes.py). Elsewhere the same node runs as
     torch ops. tests/test_distortion.py checks both against the composed graph and gradcheck.
     """
     import torch
