@@ -3,6 +3,8 @@ src/drywet/data/blind/<setting>.safetensors (+ .json with the spec, the command 
 validation curve).
 
     python benchmarks/train_blind.py [--settings eq,compressor,clipper,chain] [--steps 800]
+    # fine-tune saved weights with the audio loss (how the shipped EQ weights were made)
+    python benchmarks/train_blind.py --settings eq --mode audio --init DIR --lr 3e-4 --steps 1000 --keep-best
 
 Protocol (reduced for CPU, as the issue allows): 44.1 kHz mono, 1.5 s crops peak-normalized,
 q ~ U(0, 1), batch 32, Adam with a one-cycle schedule, parameter loss (MSE on q); the compact
@@ -32,15 +34,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--encoder", default="compact")
     parser.add_argument("--mode", default="param", choices=["param", "audio"])
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--mix", type=float, default=0.0, help="probability that a training crop sums 2-3 recordings (MusicCrops)")
+    parser.add_argument("--init", help="fine-tune: folder of <setting>.safetensors to start from (e.g. the shipped ones)")
+    parser.add_argument("--keep-best", action="store_true", help="keep the weights of the best validation score")
     parser.add_argument("--out", default=str(BUNDLED))
     args = parser.parse_args()
     torch.set_num_threads(2)
     crop = int(1.5 * 44100)
-    train_crops = MusicCrops(split_files(SHARED, "train"), sample_rate=44100, crop_samples=crop)
+    train_crops = MusicCrops(split_files(SHARED, "train"), sample_rate=44100, crop_samples=crop, mix=args.mix)
     valid_crops = MusicCrops(split_files(SHARED, "valid"), sample_rate=44100, crop_samples=crop)
     for setting in args.settings.split(","):
         print(f"== {setting}", flush=True)
-        config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps)
+        init = str(Path(args.init) / f"{setting}.safetensors") if args.init else None
+        config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps, lr=args.lr,
+                             init=init, keep_best=args.keep_best)
         estimator = train(config, train_crops, valid_crops, log=lambda m: print(m, flush=True))
         estimator.meta["command"] = "python " + " ".join(sys.argv)
         path = estimator.save(Path(args.out) / setting)

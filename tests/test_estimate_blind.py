@@ -73,6 +73,31 @@ def test_weights_round_trip_and_refuse_another_spec(tmp_path, crops):
         BlindEstimator.load(path)
 
 
+def test_fine_tuning_starts_from_saved_weights_and_keeps_the_best(tmp_path, crops):
+    first = TrainConfig("gain", encoder="te", mode="param", steps=30, batch=8, lr=3e-3, sample_rate=SR, crop_s=0.5, hidden=(32,), valid_every=10)
+    path = train(first, crops, crops, log=lambda m: None).save(tmp_path / "start")
+    # lr 0: the fine-tuned weights are the saved ones (only BatchNorm's running statistics move)
+    still = TrainConfig("gain", encoder="te", mode="audio", steps=2, batch=4, lr=0.0, sample_rate=SR, crop_s=0.5,
+                        hidden=(32,), valid_every=1, init=str(path))
+    est = train(still, crops, crops, log=lambda m: None)
+    saved = dict(BlindEstimator.load(path).network.named_parameters())
+    assert all(torch.equal(p, saved[name]) for name, p in est.network.named_parameters())
+    assert est.meta["init"]["path"] == str(path) and est.meta["init"]["steps"] == 30 and all("valid_logmel" in h for h in still.history)
+    # keep_best: a destructive learning rate ends with the best validated weights, not the last
+    wild = TrainConfig("gain", encoder="te", mode="param", steps=6, batch=4, lr=10.0, sample_rate=SR, crop_s=0.5,
+                       hidden=(32,), valid_every=1, init=str(path), keep_best=True)
+    est = train(wild, crops, crops, log=lambda m: None)
+    scores = [h["valid_mse_q"] for h in wild.history]
+    assert est.meta["best_valid"] == min(scores)
+    x, yv, q = render_batch(est.chain, crops, np.random.default_rng(12345), 64)  # the validation batch
+    with torch.no_grad():
+        mse = float(torch.mean((est.network(torch.from_numpy(yv)) - torch.from_numpy(q)) ** 2))
+    assert mse == pytest.approx(min(scores), rel=1e-5)
+    with pytest.raises(DrywetError, match="not the network this config trains"):
+        train(TrainConfig("gain", encoder="tfe", steps=1, batch=4, sample_rate=SR, crop_s=0.5, hidden=(32,), init=str(path)),
+              crops, None, log=lambda m: None)
+
+
 def test_bad_input_is_refused_and_short_clips_are_padded(crops):
     config = TrainConfig("gain", encoder="tfe", steps=1, batch=4, sample_rate=SR, crop_s=0.5, hidden=(8,))
     est = train(config, crops, None, log=lambda m: None)
@@ -82,6 +107,25 @@ def test_bad_input_is_refused_and_short_clips_are_padded(crops):
         est.predict_q(np.full((1, SR), 0.5, np.float32), SR)
     q = est.predict_q(0.1 * np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32), 44100)
     assert q.shape == (1,) and np.all(np.isfinite(q))
+
+
+def test_mixture_crops_sum_different_recordings_and_stay_peak_normalized():
+    t = np.arange(2 * SR) / SR
+    tones = [np.sin(2 * np.pi * f * t) for f in (200.0, 2000.0)]  # two "recordings" told apart by frequency
+
+    def content(crop):
+        spectrum = np.abs(np.fft.rfft(crop[0]))
+        return spectrum[100] > 0.01 * spectrum.max(), spectrum[1000] > 0.01 * spectrum.max()  # bins of 200 / 2000 Hz
+
+    rng = np.random.default_rng(0)
+    mixed = MusicCrops.from_signals(tones, sample_rate=SR, crop_samples=SR // 2, mix=1.0)
+    for _ in range(10):
+        crop = mixed.sample(rng)
+        assert content(crop) == (True, True) and np.isclose(np.abs(crop).max(), 1.0)
+    single = MusicCrops.from_signals(tones, sample_rate=SR, crop_samples=SR // 2)
+    assert all(sum(content(single.sample(rng))) == 1 for _ in range(10))
+    with pytest.raises(DrywetError, match="probability"):
+        MusicCrops.from_signals(tones, sample_rate=SR, crop_samples=SR // 2, mix=1.5)
 
 
 def test_render_batch_labels_match_the_rendered_audio(crops):

@@ -306,12 +306,17 @@ def cmd_estimate(args) -> int:
 
 
 def cmd_eval_estimation(args) -> int:
-    from .estimate.blind import bundled_estimator
+    from pathlib import Path
+
+    from .estimate.blind import BlindEstimator, bundled_estimator
     from .estimate.blind.data import MusicCrops
     from .estimate.blind.evaluate import HEADER, evaluate, format_row
 
     settings = args.settings.split(",")
-    estimators = {s: bundled_estimator(s) for s in settings}
+    if args.weights:
+        estimators = {s: BlindEstimator.load(Path(args.weights) / f"{s}.safetensors") for s in settings}
+    else:
+        estimators = {s: bundled_estimator(s) for s in settings}
     first = next(iter(estimators.values()))
     from .augment.torch_data import AudioFolder
 
@@ -522,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval-estimation", help="evaluate the bundled blind estimators on a folder of music")
     p.add_argument("--data", required=True, help="folder of music the models never saw")
     p.add_argument("--settings", default="eq,compressor,clipper,chain")
+    p.add_argument("--weights", help="folder of <setting>.safetensors to evaluate instead of the bundled ones "
+                   "(what benchmarks/train_blind.py --out writes)")
     p.add_argument("--items", type=int, default=64, help="random chains per setting")
     p.add_argument("--seed", type=int, default=0)
 

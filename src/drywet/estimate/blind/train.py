@@ -10,6 +10,7 @@ with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ class TrainConfig:
     seed: int = 0
     synthesis: str | None = None
     valid_every: int = 100
+    init: str | None = None  # fine-tune saved weights (same chain, encoder and head) instead of starting from scratch
+    keep_best: bool = False  # end with the weights of the best validation score (MSE_q, or log-mel in audio mode)
     history: list = field(default_factory=list)
 
 
@@ -63,15 +66,21 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     synthesis = Chain.from_names(config.synthesis) if config.synthesis else None
     if synthesis is not None and synthesis.num_params != chain.num_params:
         raise DrywetError("the synthesis chain must have as many parameters as the analysis chain")
-    net = AnalysisNetwork(config.encoder, chain.num_params, config.sample_rate, tuple(config.hidden))
     crop = int(config.crop_s * config.sample_rate)
-    with torch.no_grad():
-        net.eval()
-        net(torch.zeros(2, 1, crop))  # materialize lazy layers
+    start = None
+    if config.init:
+        start = _initial_estimator(config, chain, crop)
+        net = start.network
+    else:
+        net = AnalysisNetwork(config.encoder, chain.num_params, config.sample_rate, tuple(config.hidden))
+        with torch.no_grad():
+            net.eval()
+            net(torch.zeros(2, 1, crop))  # materialize lazy layers
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     valid = render_batch(chain, valid_crops, np.random.default_rng(12345), 64, synthesis) if valid_crops else None
+    best = (np.inf, None)
     t0 = time.time()
     for step in range(1, config.steps + 1):
         x, y, q = render_batch(chain, train_crops, rng, config.batch, synthesis)
@@ -82,14 +91,51 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
         opt.step()
         sched.step()
         if valid is not None and (step % config.valid_every == 0 or step == config.steps):
-            net.eval()
-            with torch.no_grad():
-                q_hat = net(torch.from_numpy(valid[1])).numpy()
-            net.train()
-            mse = float(np.mean((q_hat - valid[2]) ** 2))
-            config.history.append({"step": step, "train_loss": float(loss.detach()), "valid_mse_q": mse, "seconds": time.time() - t0})
-            log(f"step {step:5d}  train {float(loss.detach()):.4f}  valid MSE_q {mse:.4f}  ({time.time() - t0:.0f} s)")
+            row = {"step": step, "train_loss": float(loss.detach()), **_validate(config, chain, net, valid), "seconds": time.time() - t0}
+            config.history.append(row)
+            score = row["valid_logmel"] if config.mode == "audio" else row["valid_mse_q"]
+            if config.keep_best and score < best[0]:
+                best = (score, copy.deepcopy(net.state_dict()))
+            extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
+            log(f"step {step:5d}  train {row['train_loss']:.4f}  valid MSE_q {row['valid_mse_q']:.4f}{extra}  ({row['seconds']:.0f} s)")
+    if best[1] is not None:
+        net.load_state_dict(best[1])
     net.eval()
     meta = {"encoder": config.encoder, "hidden": list(config.hidden), "mode": config.mode, "steps": config.steps,
-            "batch": config.batch, "synthesis": config.synthesis, "history": config.history}
+            "batch": config.batch, "lr": config.lr, "synthesis": config.synthesis, "history": config.history}
+    if start is not None:  # how the starting weights were made, so the whole recipe stays on record
+        meta["init"] = {"path": str(config.init), "command": start.meta.get("command"), "steps": start.meta.get("steps"),
+                        "mode": start.meta.get("mode")}
+    if best[1] is not None:
+        meta["best_valid"] = best[0]
     return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
+
+
+def _validate(config, chain, net, valid) -> dict:
+    """Validation MSE_q, and in audio mode the log-mel loss the training minimizes."""
+    import torch
+
+    x, y, q = valid
+    net.eval()
+    with torch.no_grad():
+        q_hat = net(torch.from_numpy(y))
+        row = {"valid_mse_q": float(torch.mean((q_hat - torch.from_numpy(q)) ** 2))}
+        if config.mode == "audio":
+            row["valid_logmel"] = float(_loss(config, chain, net, x, y, q))
+    net.train()
+    return row
+
+
+def _initial_estimator(config: TrainConfig, chain: Chain, crop: int) -> BlindEstimator:
+    """The saved estimator ``config.init``, checked to be the network this config trains."""
+    start = BlindEstimator.load(config.init)
+    wanted = {"chain": [s.effect.name for s in chain.stages], "encoder": config.encoder, "hidden": list(config.hidden),
+              "sample_rate": config.sample_rate, "window_samples": crop}
+    found = {"chain": [s.effect.name for s in start.chain.stages], "encoder": start.meta.get("encoder"),
+             "hidden": list(start.meta.get("hidden", [])), "sample_rate": start.sample_rate, "window_samples": start.window}
+    differ = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
+    if differ:
+        detail = "; ".join(f"{k}: saved {a!r}, config {b!r}" for k, (a, b) in differ.items())
+        raise DrywetError(f"cannot fine-tune {config.init}: it is not the network this config trains ({detail}); "
+                          "use the same chain, encoder, head, sample rate and crop length, or train from scratch")
+    return start
