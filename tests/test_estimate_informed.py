@@ -68,7 +68,7 @@ def test_match_cli_writes_a_preset_apply_reproduces(tmp_path, clip, capsys):
     assert main(["match", "--dry", str(dry), "--wet", str(wet), "--chain", "eq", "-o", str(preset),
                  "--steps", "20", "--restarts", "2", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "low_shelf_gain_db" in out and "dB" in out and "ratio" in out
+    assert "low_shelf_gain_db" in out and "dB" in out and "ratio" in out and "sounds the same within" in out
     assert report.is_file() and "<audio" in report.read_text()
     applied = tmp_path / "applied.wav"
     assert main(["apply", str(dry), str(applied), "--preset", str(preset)]) == 0

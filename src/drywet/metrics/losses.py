@@ -67,13 +67,22 @@ def _rms_normalize(x):
     return x / x.square().mean((-2, -1), keepdim=True).add(EPS).sqrt()
 
 
+LOGMEL_FLOOR = 1e-5  # mel power floor of the log-mel loss (the signals are RMS-normalized first)
+
+
+def logmel_features(x, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
+    """What the log-mel loss compares: log mel power (..., channels, n_mels, frames) of the
+    RMS-normalized signal (batch, channels, samples)."""
+    return (mel_power(_rms_normalize(x), sample_rate, n_fft, hop, n_mels) + LOGMEL_FLOOR).log()
+
+
 def logmel_per_item(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
     """:func:`logmel_l1` for each batch item, shape (batch,)."""
     t, e = _pair(target, estimate)
     sr = check_sample_rate(sample_rate)
-    mt = mel_power(_rms_normalize(t), sr, n_fft, hop, n_mels)
-    me = mel_power(_rms_normalize(e), sr, n_fft, hop, n_mels)
-    return ((mt + 1e-5).log() - (me + 1e-5).log()).abs().mean((-3, -2, -1))
+    ft = logmel_features(t, sample_rate=sr, n_fft=n_fft, hop=hop, n_mels=n_mels)
+    fe = logmel_features(e, sample_rate=sr, n_fft=n_fft, hop=hop, n_mels=n_mels)
+    return (ft - fe).abs().mean((-3, -2, -1))
 
 
 def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int = 512, n_mels: int = 128):
