@@ -69,7 +69,7 @@ def test_match_cli_writes_a_preset_apply_reproduces(tmp_path, clip, capsys):
                  "--steps", "20", "--restarts", "2", "--report", str(report)]) == 0
     out = capsys.readouterr().out
     assert "low_shelf_gain_db" in out and "dB" in out and "ratio" in out and "sounds the same within" in out
-    assert report.is_file() and "<audio" in report.read_text()
+    assert report.is_file() and "<audio" in report.read_text() and "sounds the same within" in report.read_text()
     applied = tmp_path / "applied.wav"
     assert main(["apply", str(dry), str(applied), "--preset", str(preset)]) == 0
     estimate = Chain.load(preset)(x, sample_rate=sr)

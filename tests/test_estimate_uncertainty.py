@@ -49,6 +49,7 @@ def test_a_pure_gain_is_invisible_to_the_level_invariant_features(music):
     assert u.half_width[0] == pytest.approx(1.0, abs=1e-4) and u.identifiable()[3] and not u.identifiable()[0]
     rows = u.intervals()
     assert rows[3]["low"] < rows[3]["value"] < rows[3]["high"] and rows[3]["unit"] == "dB"
+    assert [r["identifiable"] for r in rows] == list(u.identifiable())
     gain = Chain.from_names("gain").stages[0].effect.spec.params[0]
     assert (rows[0]["low"], rows[0]["high"]) == pytest.approx((gain.min, gain.max))  # the whole range
 

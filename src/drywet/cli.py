@@ -138,13 +138,14 @@ def cmd_match(args) -> int:
     else:
         result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
                              steps=args.steps, seed=args.seed)
-    from .estimate.uncertainty import IDENTIFIABLE_WIDTH, parameter_uncertainty
+    from .estimate.uncertainty import parameter_uncertainty
 
     # what sounds the same as the estimate: a wide range means the pair does not pin it down
     uncertainty = parameter_uncertainty(result.chain, dry, sample_rate=sr)
     print(f"{'stage':16s} {'parameter':22s} {'value':>12s}  sounds the same within (log-mel RMS {uncertainty.tolerance})")
-    for row in uncertainty.intervals():
-        flag = "" if row["half_width_q"] <= IDENTIFIABLE_WIDTH else "  (not identifiable here)"
+    ranges = uncertainty.intervals()
+    for row in ranges:
+        flag = "" if row["identifiable"] else "  (not identifiable here)"
         print(f"{row['stage']:16s} {row['param']:22s} {row['value']:12.5g}  [{row['low']:.4g}, {row['high']:.4g}] {row['unit']}{flag}")
     print(f"loss {result.loss:.4f} (dry vs wet: {result.loss_dry:.4f}, ratio {result.loss_ratio:.3f}) in {result.seconds:.1f} s")
     result.chain.save(args.output, overwrite=args.overwrite)
@@ -159,7 +160,7 @@ def cmd_match(args) -> int:
         rel = lambda p: Path(p).resolve().as_uri()  # noqa: E731 - the report may live elsewhere
         write_report(report, title="drywet match: estimated chain", chain=result.chain, sample_rate=sr,
                      signals=[("dry", dry, rel(args.dry)), ("wet", wet, rel(args.wet)), ("estimate", y_hat, estimate_path.name)],
-                     metrics=metrics.compute_all(wet, y_hat, sample_rate=sr))
+                     metrics=metrics.compute_all(wet, y_hat, sample_rate=sr), ranges=ranges)
         print(f"wrote {report}")
     return 0
 

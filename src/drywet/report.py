@@ -116,18 +116,27 @@ def _spectrograms_figure(signals: Sequence[tuple[str, np.ndarray]], sample_rate:
     return fig
 
 
-def _chain_table(chain: Chain) -> str:
+def _chain_table(chain: Chain, ranges: Sequence[dict] | None = None) -> str:
+    """Parameters with units and spec ranges; ``ranges``: rows of
+    :meth:`drywet.estimate.uncertainty.Uncertainty.intervals` (what sounds the same)."""
     rows = []
+    i = 0
     for s in chain.stages:
         spec = s.effect.spec
         for p in spec.params:
+            same = ""
+            if ranges is not None:
+                r = ranges[i]
+                same = f"<td>{r['low']:.4g} .. {r['high']:.4g}{'' if r['identifiable'] else ' (not identifiable)'}</td>"
             rows.append(
                 f"<tr><td>{html.escape(s.key)}{' (bypassed)' if s.bypass else ''}</td><td>{p.name}</td>"
                 f"<td>{s.params[p.name]:.4g}</td><td>{html.escape(p.unit)}</td>"
-                f"<td>{p.min:g} .. {p.max:g} ({p.scale})</td></tr>"
+                f"<td>{p.min:g} .. {p.max:g} ({p.scale})</td>{same}</tr>"
             )
+            i += 1
+    extra = "<th>sounds the same within</th>" if ranges is not None else ""
     return (
-        "<table><tr><th>stage</th><th>parameter</th><th>value</th><th>unit</th><th>range</th></tr>"
+        f"<table><tr><th>stage</th><th>parameter</th><th>value</th><th>unit</th><th>range</th>{extra}</tr>"
         + "".join(rows)
         + "</table>"
     )
@@ -168,6 +177,7 @@ def write_report(
     signals: Sequence[tuple[str, np.ndarray, str]],
     metrics: dict[str, float] | None = None,
     notes: str = "",
+    ranges: Sequence[dict] | None = None,
 ) -> Path:
     """Write an HTML report.
 
@@ -180,6 +190,7 @@ def write_report(
             and spectrograms.
         metrics: optional name -> value table.
         notes: optional HTML paragraph.
+        ranges: optional per-parameter ranges that sound the same (``Uncertainty.intervals()``).
     """
     path = Path(path)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
@@ -189,7 +200,7 @@ def write_report(
     parts.append("<h2>Audio</h2><div class='players'>")
     for label, _, rel in signals:
         parts.append(f"<div><b>{html.escape(label)}</b><br><audio controls src='{html.escape(rel)}'></audio></div>")
-    parts.append("</div><h2>Chain</h2>" + _chain_table(chain))
+    parts.append("</div><h2>Chain</h2>" + _chain_table(chain, ranges))
     curves, caption = _curves_figure(chain, sample_rate)
     if curves is not None:
         parts.append(

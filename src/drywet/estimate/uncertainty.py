@@ -54,7 +54,8 @@ class Uncertainty:
         return self.half_width <= width
 
     def intervals(self) -> list[dict]:
-        """Rows of :meth:`Chain.describe` with ``low`` and ``high`` physical values added."""
+        """Rows of :meth:`Chain.describe` with the physical ``low`` and ``high`` ends of the
+        region, ``half_width_q`` and ``identifiable`` (at :data:`IDENTIFIABLE_WIDTH`) added."""
         q0 = self.chain.to_q()
         rows = self.chain.describe()
         for i, row in enumerate(rows):
@@ -65,6 +66,7 @@ class Uncertainty:
             if row["high"] < row["low"]:  # reversed scales (e.g. a strength axis)
                 row["low"], row["high"] = row["high"], row["low"]
             row["half_width_q"] = float(self.half_width[i])
+            row["identifiable"] = bool(self.half_width[i] <= IDENTIFIABLE_WIDTH)
         return rows
 
 
