@@ -9,7 +9,7 @@ the identifiable ones, and the CPU time.
 
 Identifiability rule: drywet.estimate.uncertainty at the TRUE parameters on the dry excerpt
 (the linearized region of settings whose log-mel features stay within --tolerance RMS,
-uncertainty.TOLERANCE = 0.02 nepers by default, of the true output, all other parameters free
+uncertainty.TOLERANCE = 0.02 (natural-log mel power, 0.087 dB) by default, of the true output, all other parameters free
 to compensate); a parameter is identifiable when that region spans at most +-0.1
 (uncertainty.IDENTIFIABLE_WIDTH) in normalized units.
 """

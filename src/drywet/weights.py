@@ -63,6 +63,16 @@ def check_spec(info: dict, chain: Chain, path: Path, retrain: str) -> None:
         )
 
 
+def check_fine_tune(path: Any, found: dict, wanted: dict, advice: str) -> None:
+    """Refuse to fine-tune saved weights ``path`` whose settings ``found`` differ from the
+    ``wanted`` ones of the training config; ``advice`` says what to keep the same."""
+    differ = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
+    if differ:
+        detail = "; ".join(f"{k}: saved {a!r}, config {b!r}" for k, (a, b) in differ.items())
+        raise DrywetError(f"cannot fine-tune {path}: it is not the network this config trains ({detail}); "
+                          f"use the same {advice}, or train from scratch")
+
+
 def load_state(module: Any, path: Path) -> Any:
     from safetensors.torch import load_file
 

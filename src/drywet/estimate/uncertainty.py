@@ -28,8 +28,8 @@ from ..chain import Chain
 from ..errors import AudioError, ParameterError
 from .informed import _loudest_excerpt
 
-# RMS log-mel difference (nepers, about 0.17 dB) treated as "sounds the same": about the
-# distance at which match_chain stops on real music (median loss ratio 0.019 of about 1)
+# RMS difference of natural-log mel power (0.02 = 10 log10(e) 0.02 = 0.087 dB) treated as
+# "sounds the same"
 TOLERANCE = 0.02
 IDENTIFIABLE_WIDTH = 0.1  # normalized units
 STEP = 0.01  # central-difference step in q
@@ -78,7 +78,7 @@ def parameter_uncertainty(chain: Chain, dry: np.ndarray, *, sample_rate: int, to
         chain: the chain and the setting to examine (e.g. an estimate from ``match_chain``).
         dry: (channels, samples) input of the chain.
         sample_rate: Hz.
-        tolerance: RMS log-mel difference (nepers) that counts as the same sound.
+        tolerance: RMS difference of natural-log mel power that counts as the same sound.
         excerpt_s: use the loudest excerpt of this length (as ``match_chain``); None: all.
         step: central-difference step in normalized units.
     """

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from ..chain import Chain, Stage
+from .. import weights
 from ..errors import BlackBoxError, DrywetError
 from ..estimate.blind.data import MusicCrops
 from .augment import augment_crop, mixup
@@ -204,9 +205,5 @@ def _initial_proxy(config: ProxyConfig, fresh: Proxy) -> Proxy:
               "order_conditioning": fresh.order_conditioning, "direction": "inverse" if config.inverse else "forward"}
     found = {"effects": [s.effect.name for s in start.chain.stages], "config": start.config, "sample_rate": start.sample_rate,
              "order_conditioning": start.order_conditioning, "direction": start.direction}
-    differ = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
-    if differ:
-        detail = "; ".join(f"{k}: saved {a!r}, config {b!r}" for k, (a, b) in differ.items())
-        raise DrywetError(f"cannot fine-tune {config.init}: it is not the network this config trains ({detail}); "
-                          "use the same effects, network settings and sample rate, or train from scratch")
+    weights.check_fine_tune(config.init, found, wanted, "effects, network settings and sample rate")
     return start

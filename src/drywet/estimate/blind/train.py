@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ... import weights
 from ...chain import Chain
 from ...errors import DrywetError
 from .data import MusicCrops, render_batch
@@ -133,9 +134,5 @@ def _initial_estimator(config: TrainConfig, chain: Chain, crop: int) -> BlindEst
               "sample_rate": config.sample_rate, "window_samples": crop}
     found = {"chain": [s.effect.name for s in start.chain.stages], "encoder": start.meta.get("encoder"),
              "hidden": list(start.meta.get("hidden", [])), "sample_rate": start.sample_rate, "window_samples": start.window}
-    differ = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
-    if differ:
-        detail = "; ".join(f"{k}: saved {a!r}, config {b!r}" for k, (a, b) in differ.items())
-        raise DrywetError(f"cannot fine-tune {config.init}: it is not the network this config trains ({detail}); "
-                          "use the same chain, encoder, head, sample rate and crop length, or train from scratch")
+    weights.check_fine_tune(config.init, found, wanted, "chain, encoder, head, sample rate and crop length")
     return start
