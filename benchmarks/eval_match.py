@@ -1,6 +1,6 @@
 """Informed estimation (``drywet match``) on real music with random chains.
 
-    python benchmarks/eval_match.py [--cases 6] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 16]
+    python benchmarks/eval_match.py [--cases 6] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 32] [--init transfer|random]
 
 For each case: a 10 s mono excerpt of a song from ../shared/data/music, a random chain
 EQ > compressor > clipper (q ~ U(0, 1), seeded), then match_chain on the dry/wet pair.
@@ -36,7 +36,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--restarts", type=int, default=4)
-    parser.add_argument("--candidates", type=int, default=16)
+    parser.add_argument("--candidates", type=int, default=32)
+    parser.add_argument("--init", default="transfer", choices=("transfer", "random"))
     parser.add_argument("--tolerance", type=float, default=TOLERANCE, help="RMS log-mel difference of the identifiability rule")
     args = parser.parse_args()
     rows = []
@@ -47,7 +48,7 @@ def main():
         x = x[:, start : start + int(args.seconds * sr)]
         true = Chain.from_names("eq,compressor,clipper").sample(np.random.default_rng(case))
         y = true(x, sample_rate=sr)
-        r = match_chain(x, y, sample_rate=sr, steps=args.steps, restarts=args.restarts, candidates=args.candidates, seed=case)
+        r = match_chain(x, y, sample_rate=sr, steps=args.steps, restarts=args.restarts, candidates=args.candidates, seed=case, init=args.init)
         sq = (r.chain.to_q() - true.to_q()) ** 2
         mask = parameter_uncertainty(true, x, sample_rate=sr, tolerance=args.tolerance).identifiable()
         rows.append((song, case, r.loss_ratio, float(sq.mean()), float(sq[mask].mean()) if mask.any() else np.nan, r.seconds))

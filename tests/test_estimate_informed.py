@@ -108,3 +108,32 @@ def test_cmaes_checks_its_input(music):
         match_chain_blackbox(x, x, sample_rate=sr, effects="mp3", budget=3)
     with pytest.raises(AudioError, match="silent"):
         match_chain_blackbox(np.zeros_like(x), x, sample_rate=sr, effects="mp3")
+
+
+def test_excerpt_is_scored_after_a_warm_up(monkeypatch):
+    """Cut from the middle of the pair, the excerpt must be processed with what came before:
+    a compressor started from silence has an attack transient the wet signal does not have."""
+    import torch
+
+    from drywet.estimate import informed
+
+    x, sr = io.bundled_example()
+    x = x[:1, : 6 * sr].copy()
+    x[:, : 2 * sr] *= 0.7  # the loudest 2 s start after 2 s, and the compressor acts before
+    chain = Chain.from_names("compressor").with_q(np.array([0.3, 0.8, 0.9, 0.9, 0.0, 0.5]))  # slow attack
+    y = chain(x, sample_rate=sr)
+    truth = torch.tensor(chain.to_q()[None], dtype=torch.float32)
+
+    def loss_at_truth():
+        objective = informed._excerpt_objective(chain, torch.tensor(x[None]), torch.tensor(y[None]), sr, 2.0, "logmel")
+        return float(objective(truth)[0])
+
+    warmed = loss_at_truth()
+    monkeypatch.setattr(informed, "WARMUP_S", 0.0)
+    assert warmed < 1e-3 and loss_at_truth() > 10 * warmed
+
+
+def test_match_init_choices(clip):
+    x, sr = clip
+    with pytest.raises(ParameterError, match="init"):
+        match_chain(x, x, sample_rate=sr, init="blind")
