@@ -137,7 +137,7 @@ def cmd_match(args) -> int:
         result = match_chain_blackbox(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, budget=args.budget, seed=args.seed)
     else:
         result = match_chain(dry, wet, sample_rate=sr, effects=args.chain, loss=args.loss, restarts=args.restarts,
-                             steps=args.steps, seed=args.seed)
+                             steps=args.steps, seed=args.seed, init=args.init)
     from .estimate.uncertainty import parameter_uncertainty
 
     # what sounds the same as the estimate: a wide range means the pair does not pin it down
@@ -441,6 +441,7 @@ def cmd_model(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .demo import DEFAULT_EFFECTS
+    from .estimate.informed import INITS, LOSSES
 
     parser = argparse.ArgumentParser(prog="drywet", description="Audio quality simulation and inversion.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -478,12 +479,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chain", default="eq,compressor,clipper", help="comma-separated effects, in order")
     p.add_argument("-o", "--output", required=True, help="preset to write (.yaml or .json)")
     p.add_argument("--report", help="optional HTML report path")
-    p.add_argument("--loss", default="logmel", choices=["logmel", "mrstft"])
+    p.add_argument("--loss", default="logmel", choices=LOSSES)
     p.add_argument("--optimizer", default="adam", choices=["adam", "cmaes"],
                    help="adam: gradients through the torch twins; cmaes: black-box search (any effect, e.g. codecs)")
     p.add_argument("--budget", type=int, default=600, help="chain evaluations for cmaes")
     p.add_argument("--restarts", type=int, default=4)
     p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--init", default="transfer", choices=INITS,
+                   help="transfer: leading EQ/filter stages start from fits of the pair's transfer function; random: random starts only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true")
 
