@@ -1,6 +1,6 @@
 """Informed estimation (``drywet match``) on real music with random chains.
 
-    python benchmarks/eval_match.py [--cases 6] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 32] [--init transfer|random]
+    python benchmarks/eval_match.py [--cases 12] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 32] [--init transfer|random]
 
 For each case: a 10 s mono excerpt of a song from ../shared/data/music, a random chain
 EQ > compressor > clipper (q ~ U(0, 1), seeded), then match_chain on the dry/wet pair.
@@ -32,7 +32,7 @@ SONGS = ("hobbs_lets_go_fishin.ogg", "macleod_sugar_plum_fairy.ogg", "brahms_hun
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=6)
+    parser.add_argument("--cases", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--restarts", type=int, default=4)
