@@ -52,6 +52,8 @@ def test_match_bad_input(clip):
         match_chain(x, x[:, :-1], sample_rate=sr)
     with pytest.raises(AudioError, match="silent"):
         match_chain(np.zeros_like(x), x, sample_rate=sr)
+    with pytest.raises(AudioError, match="wet signal is silent"):
+        match_chain(x, np.zeros_like(x), sample_rate=sr)
     with pytest.raises(ParameterError, match="torch twin"):
         match_chain(x, x, sample_rate=sr, effects="bitcrusher")
     with pytest.raises(ParameterError, match="loss"):
@@ -108,6 +110,8 @@ def test_cmaes_checks_its_input(music):
         match_chain_blackbox(x, x, sample_rate=sr, effects="mp3", budget=3)
     with pytest.raises(AudioError, match="silent"):
         match_chain_blackbox(np.zeros_like(x), x, sample_rate=sr, effects="mp3")
+    with pytest.raises(AudioError, match="wet signal is silent"):
+        match_chain_blackbox(x, np.zeros_like(x), sample_rate=sr, effects="mp3")
 
 
 def test_excerpt_is_scored_after_a_warm_up(monkeypatch):

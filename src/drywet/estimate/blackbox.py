@@ -10,10 +10,10 @@ import time
 
 import numpy as np
 
-from ..audio import as_batch, check_sample_rate
+from ..audio import check_sample_rate
 from ..chain import Chain
-from ..errors import AudioError, DependencyError, ParameterError
-from .informed import LOSSES, MatchResult, _loudest_excerpt, _per_item_loss
+from ..errors import DependencyError, ParameterError
+from .informed import MatchResult, _check_pair, _excerpt_bounds, _per_item_loss
 
 
 def match_chain_blackbox(
@@ -43,19 +43,12 @@ def match_chain_blackbox(
 
     t0 = time.perf_counter()
     sr = check_sample_rate(sample_rate)
-    d3, d2 = as_batch(np.asarray(dry), name="dry", allow_empty=False)
-    w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
-    if not (d2 and w2) or d3.shape != w3.shape:
-        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape}")
-    if loss not in LOSSES:
-        raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
+    d3, w3 = _check_pair(dry, wet, loss)
     if budget < 10:
         raise ParameterError(f"budget must be at least 10 evaluations, got {budget}")
-    if float(np.abs(d3).max()) == 0.0:
-        raise AudioError("the dry signal is silent; nothing can be estimated from it")
     template = Chain.from_names(effects)
-    start, stop = _loudest_excerpt(d3[0], sr, excerpt_s)
-    x = d3[0][:, start:stop].astype(np.float32)
+    start, stop, warm = _excerpt_bounds(d3[0], sr, excerpt_s)
+    x = d3[0][:, start - warm : stop].astype(np.float32)
     y = torch.tensor(w3[0][:, start:stop], dtype=torch.float32)[None]
     history: list[float] = []
 
@@ -63,6 +56,7 @@ def match_chain_blackbox(
         est = template.with_q(np.clip(q, 0.0, 1.0))(x, sample_rate=sr)
         if est.shape != x.shape:  # a length-changing effect: compare what overlaps
             est = np.pad(est, ((0, 0), (0, max(0, x.shape[-1] - est.shape[-1]))))[:, : x.shape[-1]]
+        est = est[:, warm:]
         with torch.no_grad():
             value = float(_per_item_loss(loss, y, torch.tensor(est, dtype=torch.float32)[None], sr)[0])
         history.append(min(value, history[-1]) if history else value)

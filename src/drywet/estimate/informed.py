@@ -89,13 +89,33 @@ def _loudest_excerpt(dry: np.ndarray, sample_rate: int, seconds: float | None) -
     return best, best + win
 
 
-def _excerpt_objective(analysis: Chain, x_full, y_full, sample_rate: int, excerpt_s: float | None, loss: str):
-    """q (B, P) -> per-item loss of ``analysis`` on the loudest excerpt of the pair.
+def _check_pair(dry, wet, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both matchers' input checks; returns dry and wet as (1, channels, samples)."""
+    d3, d2 = as_batch(np.asarray(dry), name="dry", allow_empty=False)
+    w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
+    if not (d2 and w2) or d3.shape != w3.shape:
+        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape}")
+    if loss not in LOSSES:
+        raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if float(np.abs(d3).max()) == 0.0:
+        raise AudioError("the dry signal is silent; nothing can be estimated from it")
+    if float(np.abs(w3).max()) == 0.0:
+        raise AudioError("the wet signal is silent: no chain of these effects explains it; check the file and its alignment")
+    return d3, w3
 
-    The chain runs from up to WARMUP_S before the excerpt, so that detectors and filter
-    states have settled as they had in the wet signal; only the excerpt is scored."""
-    start, stop = _loudest_excerpt(x_full[0].numpy(), sample_rate, excerpt_s)
-    warm = min(start, int(WARMUP_S * sample_rate))
+
+def _excerpt_bounds(dry: np.ndarray, sample_rate: int, excerpt_s: float | None) -> tuple[int, int, int]:
+    """(start, stop, warm) of the scored excerpt: the chain runs from ``start - warm`` (up to
+    WARMUP_S earlier) so that detectors and filter states have settled as they had in the wet
+    signal; only [start, stop) is scored."""
+    start, stop = _loudest_excerpt(dry, sample_rate, excerpt_s)
+    return start, stop, min(start, int(WARMUP_S * sample_rate))
+
+
+def _excerpt_objective(analysis: Chain, x_full, y_full, sample_rate: int, excerpt_s: float | None, loss: str):
+    """q (B, P) -> per-item loss of ``analysis`` on the loudest excerpt of the pair, after
+    the warm-up of :func:`_excerpt_bounds`."""
+    start, stop, warm = _excerpt_bounds(x_full[0].numpy(), sample_rate, excerpt_s)
     x, y = x_full[..., start - warm : stop], y_full[..., start:stop]
 
     def objective(q):
@@ -145,18 +165,11 @@ def match_chain(
 
     t0 = time.perf_counter()
     sr = check_sample_rate(sample_rate)
-    d3, d2 = as_batch(np.asarray(dry), name="dry", allow_empty=False)
-    w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
-    if not (d2 and w2) or d3.shape != w3.shape:
-        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape}")
-    if loss not in LOSSES:
-        raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
+    d3, w3 = _check_pair(dry, wet, loss)
     if init not in INITS:
         raise ParameterError(f"init must be one of {INITS}, got {init!r}")
     if restarts < 1 or candidates < restarts or steps < 0:
         raise ParameterError("need restarts >= 1, candidates >= restarts and steps >= 0")
-    if float(np.abs(d3).max()) == 0.0:
-        raise AudioError("the dry signal is silent; nothing can be estimated from it")
     template = Chain.from_names(effects)
     for s in template.stages:
         if s.effect.torch_kernel is None:
