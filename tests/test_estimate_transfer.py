@@ -40,14 +40,18 @@ def test_transfer_of_an_eq_is_its_response(clip, method):
 
 
 def test_two_way_ignores_a_time_varying_gain(clip):
-    """A compressor-like broadband gain riding +-8 dB at 2 Hz: the median polish removes it."""
+    """A compressor-like broadband gain riding +-8 dB at 2 Hz biases H1 (about 1.1 dB here);
+    the median polish removes it (about 0.07 dB)."""
     x, sr = clip
     eq = Chain.from_names("eq").sample(np.random.default_rng(5))
     t = np.arange(x.shape[1]) / sr
     y = eq(x, sample_rate=sr) * 10 ** (8 * np.sin(2 * np.pi * 2 * t) / 20)
-    freqs, gain, weight = transfer_db(x, y, sr, "two_way")
-    above = freqs > 100
-    assert weighted_rms((gain - exact_db(eq, freqs, sr))[above], weight[above]) < 0.3
+    error = {}
+    for method in ("h1", "two_way"):
+        freqs, gain, weight = transfer_db(x, y, sr, method)
+        above = freqs > 100
+        error[method] = weighted_rms((gain - exact_db(eq, freqs, sr))[above], weight[above])
+    assert error["two_way"] < 0.3 < 0.5 < error["h1"]
 
 
 def test_fit_matches_the_response(clip):
