@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from drywet.estimate.blind.data import MusicCrops, split_files
+from drywet.estimate.blind.data import MusicCrops, music_files, split_files
 from drywet.estimate.blind.model import BUNDLED, SETTINGS
 from drywet.estimate.blind.train import TrainConfig, train
 
@@ -38,17 +38,25 @@ def main() -> None:
     parser.add_argument("--mix", type=float, default=0.0, help="probability that a training crop sums 2-3 recordings (MusicCrops)")
     parser.add_argument("--init", help="fine-tune: folder of <setting>.safetensors to start from (e.g. the shipped ones)")
     parser.add_argument("--keep-best", action="store_true", help="keep the weights of the best validation score")
+    parser.add_argument("--extra-train", action="append", default=[], metavar="DIR",
+                        help="a folder of more training music (recursive; repeatable), added to the train split")
+    parser.add_argument("--shared", default=str(SHARED), help="the shared data folder holding the train and valid splits")
+    parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda")
+    parser.add_argument("--workers", type=int, default=0, help="processes rendering training batches")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--out", default=str(BUNDLED))
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     crop = int(1.5 * 44100)
-    train_crops = MusicCrops(split_files(SHARED, "train"), sample_rate=44100, crop_samples=crop, mix=args.mix)
-    valid_crops = MusicCrops(split_files(SHARED, "valid"), sample_rate=44100, crop_samples=crop)
+    files = split_files(Path(args.shared), "train") + [f for d in args.extra_train for f in music_files(Path(d))]
+    train_crops = MusicCrops(files, sample_rate=44100, crop_samples=crop, mix=args.mix)
+    print(f"train: {len(train_crops.signals)} recordings, {sum(s.size for s in train_crops.signals) / 44100 / 60:.0f} min", flush=True)
+    valid_crops = MusicCrops(split_files(Path(args.shared), "valid"), sample_rate=44100, crop_samples=crop)
     for setting in args.settings.split(","):
         print(f"== {setting}", flush=True)
         init = str(Path(args.init) / f"{setting}.safetensors") if args.init else None
         config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps, lr=args.lr,
-                             init=init, keep_best=args.keep_best)
+                             init=init, keep_best=args.keep_best, device=args.device, workers=args.workers)
         estimator = train(config, train_crops, valid_crops, log=lambda m: print(m, flush=True))
         estimator.meta["command"] = "python " + " ".join(sys.argv)
         path = estimator.save(Path(args.out) / setting)

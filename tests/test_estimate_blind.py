@@ -14,7 +14,7 @@ from drywet.estimate.blind import SETTINGS, BlindEstimator, bundled_estimator
 from drywet.estimate.blind.data import MusicCrops, render_batch
 from drywet.estimate.blind.features import log_frequency_filterbank, log_frequency_spectrogram
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
-from drywet.estimate.blind.train import TrainConfig, train
+from drywet.estimate.blind.train import TrainConfig, train, training_batches
 
 SR = 16000
 
@@ -54,6 +54,19 @@ def test_training_steps_reduce_the_loss(mode, crops):
     # a gain is easy: far below the 1/12 of always answering q = 0.5
     assert curve[-1] < 0.25 / 12, curve
     assert est.chain.num_params == 1
+
+
+def test_the_training_stream_does_not_depend_on_the_number_of_rendering_processes(crops):
+    chain = Chain.from_names("gain,clipper")
+    config = TrainConfig("gain,clipper", steps=3, batch=2, sample_rate=SR, crop_s=0.5)
+    serial = list(training_batches(config, chain, crops))
+    config.workers = 2
+    parallel = list(training_batches(config, chain, crops))
+    assert len(serial) == len(parallel) == 3
+    for a, b in zip(serial, parallel):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(serial[0][2], serial[1][2])  # each step draws new parameters
 
 
 def test_weights_round_trip_and_refuse_another_spec(tmp_path, crops):

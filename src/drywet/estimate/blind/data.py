@@ -26,12 +26,14 @@ SPLITS = {
 SILENT_RMS = 10 ** (-50 / 20)
 
 
-def split_files(root: Path, split: str) -> list[Path]:
-    files = []
-    for rel in SPLITS[split]:
-        p = root / rel
-        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in io.READ_FORMATS) if p.is_dir() else [p]
+def music_files(path: Path) -> list[Path]:
+    """The audio files under a folder (recursive, sorted), or the file itself."""
+    files = sorted(q for q in path.rglob("*") if q.suffix.lower() in io.READ_FORMATS) if path.is_dir() else [path]
     return [f for f in files if f.is_file()]
+
+
+def split_files(root: Path, split: str) -> list[Path]:
+    return [f for rel in SPLITS[split] for f in music_files(root / rel)]
 
 
 class MusicCrops:

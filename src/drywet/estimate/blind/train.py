@@ -10,7 +10,7 @@ with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
 
 from __future__ import annotations
 
-import copy
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 
@@ -40,20 +40,50 @@ class TrainConfig:
     valid_every: int = 100
     init: str | None = None  # fine-tune saved weights (same chain, encoder and head) instead of starting from scratch
     keep_best: bool = False  # end with the weights of the best validation score (MSE_q, or log-mel in audio mode)
+    device: str = "cpu"  # torch device of the network ("cuda" on a GPU machine)
+    workers: int = 0  # processes rendering training batches (0: in the training process)
     history: list = field(default_factory=list)
 
 
 def _loss(config, chain, net, x, y, q):
     import torch
 
-    q_hat = net(torch.from_numpy(y))
+    x, y, q = (torch.from_numpy(a).to(config.device) for a in (x, y, q))
+    q_hat = net(y)
     if config.mode == "param":
-        return torch.mean((q_hat - torch.from_numpy(q)) ** 2)
+        return torch.mean((q_hat - q) ** 2)
     from ...metrics import losses
     from ..informed import _torch_chain
 
-    y_hat = _torch_chain(chain).apply_torch(torch.from_numpy(x), sample_rate=config.sample_rate, q=q_hat)
-    return losses.logmel_per_item(torch.from_numpy(y), y_hat, sample_rate=config.sample_rate).mean()
+    y_hat = _torch_chain(chain).apply_torch(x, sample_rate=config.sample_rate, q=q_hat)
+    return losses.logmel_per_item(y, y_hat, sample_rate=config.sample_rate).mean()
+
+
+# Batch ``step`` is rendered from its own generator, seeded (seed, step): the training stream
+# is then the same whether 0, 1 or 16 processes render it.
+_WORKER_STATE: tuple = ()
+
+
+def _set_worker_state(*state) -> None:
+    global _WORKER_STATE
+    _WORKER_STATE = state
+
+
+def _render_step(seed) -> tuple:
+    chain, crops, batch, synthesis = _WORKER_STATE
+    return render_batch(chain, crops, np.random.default_rng(seed), batch, synthesis)
+
+
+def training_batches(config: "TrainConfig", chain: Chain, crops: MusicCrops, synthesis: Chain | None = None):
+    """Yield the ``config.steps`` training batches (x, y, q), rendered by ``config.workers`` processes."""
+    seeds = ((config.seed, step) for step in range(1, config.steps + 1))
+    if config.workers <= 0:
+        _set_worker_state(chain, crops, config.batch, synthesis)
+        yield from map(_render_step, seeds)
+        return
+    # fork: the workers share the decoded recordings instead of receiving a copy each
+    with multiprocessing.get_context("fork").Pool(config.workers, _set_worker_state, (chain, crops, config.batch, synthesis)) as pool:
+        yield from pool.imap(_render_step, seeds)
 
 
 def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops | None = None, log=print) -> BlindEstimator:
@@ -62,7 +92,6 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     if config.mode not in ("param", "audio"):
         raise DrywetError(f"mode must be 'param' or 'audio', not {config.mode!r}")
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     chain = Chain.from_names(config.effects)
     synthesis = Chain.from_names(config.synthesis) if config.synthesis else None
     if synthesis is not None and synthesis.num_params != chain.num_params:
@@ -77,14 +106,13 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
         with torch.no_grad():
             net.eval()
             net(torch.zeros(2, 1, crop))  # materialize lazy layers
-    net.train()
+    net.to(config.device).train()
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     valid = render_batch(chain, valid_crops, np.random.default_rng(12345), 64, synthesis) if valid_crops else None
     best = (np.inf, None)
     t0 = time.time()
-    for step in range(1, config.steps + 1):
-        x, y, q = render_batch(chain, train_crops, rng, config.batch, synthesis)
+    for step, (x, y, q) in enumerate(training_batches(config, chain, train_crops, synthesis), start=1):
         loss = _loss(config, chain, net, x, y, q)
         opt.zero_grad()
         loss.backward()
@@ -96,9 +124,10 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
             config.history.append(row)
             score = row["valid_logmel"] if config.mode == "audio" else row["valid_mse_q"]
             if config.keep_best and score < best[0]:
-                best = (score, copy.deepcopy(net.state_dict()))
+                best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
             extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
             log(f"step {step:5d}  train {row['train_loss']:.4f}  valid MSE_q {row['valid_mse_q']:.4f}{extra}  ({row['seconds']:.0f} s)")
+    net.cpu()
     if best[1] is not None:
         net.load_state_dict(best[1])
     net.eval()
@@ -119,7 +148,7 @@ def _validate(config, chain, net, valid) -> dict:
     x, y, q = valid
     net.eval()
     with torch.no_grad():
-        q_hat = net(torch.from_numpy(y))
+        q_hat = net(torch.from_numpy(y).to(config.device)).cpu()
         row = {"valid_mse_q": float(torch.mean((q_hat - torch.from_numpy(q)) ** 2))}
         if config.mode == "audio":
             row["valid_logmel"] = float(_loss(config, chain, net, x, y, q))
