@@ -1,0 +1,56 @@
+"""Build the extra training music of the shipped blind estimators (compressor, clipper,
+chain): 64 min of game soundtracks from three Debian packages, mono, Ogg Vorbis
+(libsndfile compression level 0.5, about 78 kbps), small enough to travel to a GPU machine.
+
+    mkdir debs && (cd debs && apt-get download hedgewars-data supertux-data wesnoth-1.16-music)
+    for d in debs/*.deb; do dpkg -x $d pkgs; done
+    python benchmarks/blind_extra_music.py pkgs .blinddata/extra
+    python benchmarks/train_blind.py --settings compressor,clipper,chain --steps 8000 --device cuda \\
+        --workers 3 --extra-train .blinddata/extra
+
+Licenses (see each package's /usr/share/doc/*/copyright): Hedgewars and SuperTux music
+GPL-2+ / CC-BY-SA, Wesnoth music GPL-2+. The audio is used for training only and is not
+shipped; none of it is in the test split (Brahms, the Bach chorale mix).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import soundfile as sf
+
+GAMES = "usr/share/games"
+TRACKS = {  # the tracks drawn (at random, seed 0, ~11 MB per game) for the shipped weights
+    "hedgewars": ("hedgewars/Data/Music", ["Brick", "City", "Golf", "Halloween", "main_theme", "underwater"]),
+    "supertux": ("supertux2/music", ["forest/beneath_the_rabbit_hole", "antarctic/cave", "castle/darkforestkeep",
+                                     "forest/forest-cave", "forest/ghostforest", "retro/ice_music", "antarctic/jewels",
+                                     "forest/new_forest_map", "antarctic/salcon", "misc/theme", "forest/wisphunt"]),
+    "wesnoth": ("wesnoth/1.16/data/core/music", ["knolls", "nunc_dimittis", "silvan_sanctuary", "traveling_minstrels",
+                                                 "underground"]),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("packages", help="folder where the .deb files were extracted (dpkg -x)")
+    parser.add_argument("out")
+    args = parser.parse_args()
+    for game, (folder, names) in TRACKS.items():
+        (Path(args.out) / game).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            out = Path(args.out) / game / (Path(name).name + ".ogg")
+            if out.exists():
+                continue
+            x, sr = sf.read(Path(args.packages) / GAMES / folder / (name + ".ogg"), dtype="float32", always_2d=True)
+            tmp = out.with_suffix(".part")
+            # written one second at a time: libsndfile's Vorbis encoder crashes on one long write
+            with sf.SoundFile(tmp, "w", sr, 1, format="OGG", subtype="VORBIS", compression_level=0.5) as f:
+                for i in range(0, len(x), sr):
+                    f.write(x[i : i + sr].mean(axis=1))
+            tmp.rename(out)
+            print(out, flush=True)
+
+
+if __name__ == "__main__":
+    main()
