@@ -14,7 +14,7 @@ from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.errors import DrywetError
 from drywet.invert import InversionWarning, invert_chain, invertible_effects
-from drywet.invert.clipping import declip, invert_clipper, invert_hard_clip
+from drywet.invert.clipping import MIN_ESTIMATED_SLOPE, consistent_clipper_drive, declip, invert_clipper, invert_hard_clip
 from drywet.invert.dynamics import invert_compressor
 from drywet.invert.linear import wpe_dereverb
 from drywet.metrics import logmel_l1
@@ -86,6 +86,60 @@ def test_clipper_inverse_is_exact_where_the_curve_slopes(music):
         x_hat, unreliable = invert_clipper(y, **p)
         assert not unreliable.any()
         assert snr(x, x_hat) > 100.0  # float32 rounding only
+
+
+def test_consistent_drive_matches_the_tanh_closed_form_and_keeps_consistent_estimates(music):
+    x, sr = music
+    y = EFFECTS["clipper"](x, sample_rate=sr, drive_db=-6.0, offset=0.0, hardness=0.0)
+    # the tanh slope 1 - tanh^2 reaches MIN_ESTIMATED_SLOPE at tanh = sqrt(1 - slope): the
+    # largest drive g allowed puts the loudest sample there, g max|y| = sqrt(1 - slope)
+    expected = 20 * np.log10(np.sqrt(1.0 - MIN_ESTIMATED_SLOPE) / np.abs(y).max())
+    assert consistent_clipper_drive(y, drive_db=20.0, offset=0.0, hardness=0.0) == pytest.approx(expected, abs=1e-6)
+    # the true setting (slope at the peak above 0.1) is never lowered
+    assert consistent_clipper_drive(y, drive_db=-6.0, offset=0.0, hardness=0.0) == -6.0
+
+
+def test_consistent_drive_ignores_a_hard_clipped_plateau(music):
+    x, sr = music
+    level = 0.5 * np.abs(x).max()
+    y = EFFECTS["hard_clip"](x, sample_rate=sr, threshold_db=20 * np.log10(level))
+    plateau = np.abs(y) >= level * (1 - 1e-6)
+    assert plateau.mean() > 0.001
+    drive = consistent_clipper_drive(y, drive_db=20.0, offset=0.0, hardness=2.0)
+    # hard curve: slope 1 up to |u| = 1, so the loudest sample below the plateau sets g = 1 / max
+    assert drive == pytest.approx(-20 * np.log10(np.abs(y[~plateau]).max()), abs=1e-6)
+
+
+def test_estimated_clipper_drive_is_made_consistent_before_inverting(music):
+    x, sr = music
+    true = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": -4.0, "offset": 0.3, "hardness": 0.6}}]})
+    y = true(x, sample_rate=sr)
+    # a blind estimate that saw "hard clipping" where there is none (the failure measured in
+    # benchmarks/eval_invert.py --blind-only)
+    guess = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": 10.0, "offset": 0.4, "hardness": 1.7}}]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InversionWarning)
+        as_is = invert_chain(y, guess, sample_rate=sr)
+        with pytest.warns(InversionWarning, match="estimated drive lowered"):
+            consistent = invert_chain(y, guess, sample_rate=sr, estimated=True)
+    assert any("clipped flat" in n for n in as_is.notes)
+    assert not any("clipped flat" in n for n in consistent.notes)
+    lm = lambda a: float(logmel_l1(torch.tensor(x), torch.tensor(a, dtype=torch.float32), sample_rate=sr))  # noqa: E731
+    assert lm(consistent.audio) < 0.5 * lm(as_is.audio)
+    assert lm(consistent.audio) < lm(y)
+    # known parameters are left as they are: the exact inverse is unchanged
+    exact = invert_chain(y, true, sample_rate=sr, estimated=True)
+    assert not exact.notes and snr(x, exact.audio) > 100.0
+
+
+def test_clipper_estimate_no_drive_can_explain_leaves_the_stage(music):
+    x, sr = music
+    y = EFFECTS["clipper"](x, sample_rate=sr, drive_db=0.0, offset=0.0, hardness=0.0)
+    # a hard curve biased to its ceiling only produces y <= 0: positive samples contradict it
+    guess = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": 0.0, "offset": 1.0, "hardness": 2.0}}]})
+    with pytest.warns(InversionWarning, match="cannot produce"):
+        result = invert_chain(y, guess, sample_rate=sr, estimated=True)
+    np.testing.assert_array_equal(result.audio, y)
 
 
 @pytest.mark.parametrize("level_db", [-3.0, -6.0, -10.0])
@@ -175,3 +229,25 @@ def test_cli_invert_writes_audio_report_and_scores(tmp_path, music, capsys):
     io.write_audio(tmp_path / "silent.wav", np.zeros_like(x), sample_rate=sr)
     assert main(["invert", str(tmp_path / "silent.wav"), "-o", str(tmp_path / "s.wav"), "--preset", str(tmp_path / "p.yaml")]) == 2
     json.dumps(chain.to_dict())
+
+
+def test_cli_invert_with_blind_estimate_and_with_an_estimated_preset(tmp_path, music, capsys):
+    x, sr = music
+    x = x / np.abs(x).max()
+    io.write_audio(tmp_path / "dry.wav", x, sample_rate=sr, subtype="FLOAT")
+    clipped = EFFECTS["clipper"](x, sample_rate=sr, drive_db=-4.0, offset=0.3, hardness=0.6)
+    io.write_audio(tmp_path / "wet.wav", clipped, sample_rate=sr, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InversionWarning)
+        assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "blind.wav"), "--estimate", "clipper",
+                     "--dry", str(tmp_path / "dry.wav")]) == 0
+        out = capsys.readouterr().out
+        assert "estimated blindly (clipper)" in out and "dry vs restored" in out
+        assert np.isfinite(io.read_audio(tmp_path / "blind.wav")[0]).all()
+        guess = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": 16.0, "offset": 0.4, "hardness": 1.7}}]})
+        guess.save(tmp_path / "guess.yaml")
+        args = ["invert", str(tmp_path / "wet.wav"), "--preset", str(tmp_path / "guess.yaml")]
+        assert main([*args, "-o", str(tmp_path / "a.wav")]) == 0
+        assert "lowered" not in capsys.readouterr().out
+        assert main([*args, "-o", str(tmp_path / "b.wav"), "--estimated"]) == 0
+        assert "estimated drive lowered from 16.0" in capsys.readouterr().out

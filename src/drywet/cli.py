@@ -246,7 +246,8 @@ def cmd_invert(args) -> int:
             print(f"  {row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
     else:
         chain = Chain.load(args.preset)
-    result = invert_chain(wet, chain, sample_rate=sr, input_channels=dry.shape[0] if dry is not None else None)
+    result = invert_chain(wet, chain, sample_rate=sr, input_channels=dry.shape[0] if dry is not None else None,
+                          estimated=bool(args.estimate or args.estimated))
     out = io.write_audio(args.output, result.audio, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     print(f"wrote {out}")
     rows = []
@@ -522,6 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="the chain that was applied (e.g. from drywet match)")
     p.add_argument("--estimate", nargs="?", const="chain", choices=["eq", "compressor", "clipper", "chain"],
                    help="estimate the chain blindly first (bundled estimator; default: chain)")
+    p.add_argument("--estimated", action="store_true",
+                   help="the preset holds estimates (drywet estimate or match): make them consistent with the audio first "
+                        "(implied by --estimate)")
     p.add_argument("--dry", help="the original, to score the restoration")
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--overwrite", action="store_true")

@@ -8,6 +8,7 @@ Inf. Effects without a model-based inverse raise an error naming those that have
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -129,6 +130,27 @@ def _clipper(y, sr, p, o):
     return _declip(x, unreliable, sr, "clipper")
 
 
+def _consistent_clipper(y, stage):
+    """An estimated clipper drive lowered until the curve can produce y (see
+    :func:`clipping.consistent_clipper_drive`); None when no drive in the spec's range can."""
+    p = dict(stage.params)
+    drive = clipping.consistent_clipper_drive(y, drive_db=p["drive_db"], offset=p["offset"], hardness=p["hardness"])
+    if drive >= p["drive_db"] - 1e-9:
+        return p, []
+    lowest = stage.effect.spec.param("drive_db").min
+    if drive < lowest:
+        return None, [f"clipper: the estimated curve (offset {p['offset']:.2f}, hardness {p['hardness']:.2f}) cannot produce "
+                      f"this audio at any drive down to {lowest:g} dB; the stage is left as it is"]
+    note = (f"clipper: estimated drive lowered from {p['drive_db']:.1f} to {drive:.1f} dB, the most at which the curve "
+            "produces every sample of the audio on its sloped part")
+    return {**p, "drive_db": drive}, [note]
+
+
+# estimated parameters made consistent with the audio before inverting: f(y3, stage) -> (params or
+# None to leave the stage, notes)
+CONSISTENT = {"clipper": _consistent_clipper}
+
+
 def _tanh_overdrive(y, sr, p, o):
     g = 10.0 ** (p["drive_db"] / 20.0)
     x, unreliable = clipping.invert_clipper(y / g, drive_db=p["drive_db"], offset=0.0, hardness=0.0)
@@ -201,11 +223,20 @@ def invertible_effects() -> list[str]:
     return sorted({*INVERSES, "pan", *learned.available()})
 
 
-def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before: int | None = None) -> StageInversion:
-    """Undo one stage on (B, C, T) numpy audio."""
+def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before: int | None = None,
+                 estimated: bool = False) -> StageInversion:
+    """Undo one stage on (B, C, T) numpy audio (``estimated``: see :func:`invert_chain`)."""
     name = stage.effect.name
     if stage.bypass:
         return StageInversion(stage.key, name, y.copy())
+    early_notes = []
+    if estimated and name in CONSISTENT:
+        params, early_notes = CONSISTENT[name](y, stage)
+        for note in early_notes:
+            warnings.warn(note, InversionWarning, stacklevel=3)
+        if params is None:
+            return StageInversion(stage.key, name, y.copy(), early_notes)
+        stage = dataclasses.replace(stage, params=params)
     if name == "pan":
         x, notes = _pan(y, sample_rate, stage.params, stage.options, mono_source=channels_before == 1)
     elif name in INVERSES:
@@ -219,13 +250,16 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
     x = np.nan_to_num(np.asarray(x), nan=0.0, posinf=0.0, neginf=0.0).astype(y.dtype, copy=False)
     for note in notes:
         warnings.warn(note, InversionWarning, stacklevel=3)
-    return StageInversion(stage.key, name, x, notes)
+    return StageInversion(stage.key, name, x, early_notes + notes)
 
 
-def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int | None = None) -> InversionResult:
+def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int | None = None,
+                 estimated: bool = False) -> InversionResult:
     """Undo ``chain`` on ``y`` (channels, samples) or (batch, channels, samples), last stage
     first. ``input_channels``: channels of the chain's input when a pan made mono stereo
-    (default: inferred as 1 when the chain pans and ``y`` is stereo)."""
+    (default: inferred as 1 when the chain pans and ``y`` is stereo). ``estimated``: the
+    parameters are estimates (blind or matched), so those an effect's audio contradicts are
+    first made consistent with it (:data:`CONSISTENT`: the clipper's drive), with a note."""
     y3, was_2d = as_batch(np.asarray(y), allow_empty=False)
     sr = check_sample_rate(sample_rate)
     if not isinstance(chain, Chain):
@@ -236,7 +270,7 @@ def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int 
     stages = []
     current = y3
     for stage in reversed(chain.stages):
-        result = invert_stage(current, stage, sr, channels_before=input_channels)
+        result = invert_stage(current, stage, sr, channels_before=input_channels, estimated=estimated)
         stages.append(result)
         current = result.audio
     return InversionResult(unbatch(current, was_2d), [replace_audio(s, was_2d) for s in reversed(stages)])

@@ -12,6 +12,11 @@ Madhu, Hopwood & Gribonval, "Consistent iterative hard thresholding for signal d
 ICASSP 2013): alternate a sparse approximation in a short-time Fourier frame (keep the k
 largest coefficients per frame, k growing) with the projection on the consistent set (the
 reliable samples as observed, clipped samples beyond their bound with their sign).
+
+Estimated (not known) parameters are first made consistent with y
+(:func:`consistent_clipper_drive`): a drive estimated too high puts samples of y beyond the
+curve's ceiling, where the inverse can only call them clipped and "declip" a signal that was
+never flat.
 """
 
 from __future__ import annotations
@@ -88,6 +93,44 @@ def _slope_edge(hardness: float, min_slope: float) -> float:
         else:
             hi = mid
     return lo
+
+
+# slope of the curve at the loudest sample of y that an *estimated* drive may imply: below it
+# the inverse would expand that sample more than 1 / slope times on the strength of a guess
+# (0.1 chosen on the validation recording, benchmarks/eval_invert.py --blind-only)
+MIN_ESTIMATED_SLOPE = 0.1
+PLATEAU_TOLERANCE = 1e-6  # samples this close (relative) to y's extreme ...
+PLATEAU_SAMPLES = 3  # ... and at least this many of them, count as clipped flat
+
+
+def consistent_clipper_drive(y: np.ndarray, *, drive_db: float, offset: float, hardness: float,
+                             min_slope: float = MIN_ESTIMATED_SLOPE) -> float:
+    """The largest drive (dB, at most ``drive_db``) under which the curve produces every sample
+    of y with a slope of at least ``min_slope``.
+
+    With the true parameters, g y + f_h(o) = f_h(g x + o) lies on the curve; an estimate that
+    puts a sample beyond f_h(u_s) (u_s where the slope falls to ``min_slope``) claims an
+    expansion the audio does not support. Samples on a plateau (equal to y's maximum or
+    minimum to ``PLATEAU_TOLERANCE``, at least ``PLATEAU_SAMPLES`` of them) are left out:
+    they may truly be clipped flat.
+    """
+    g = 10.0 ** (drive_db / 20.0)
+    bias = float(clipper_curve(np.array([offset], dtype=np.float64), float(hardness))[0])
+    ceiling = float(clipper_curve(np.array([_slope_edge(hardness, min_slope)]), float(hardness))[0])
+    v = np.asarray(y, dtype=np.float64).ravel()
+    hi, lo = v.max(initial=0.0), v.min(initial=0.0)
+    keep = np.ones(v.shape, dtype=bool)
+    for at_extreme in (v >= hi - PLATEAU_TOLERANCE * abs(hi), v <= lo + PLATEAU_TOLERANCE * abs(lo)):
+        if at_extreme.sum() >= PLATEAU_SAMPLES:
+            keep &= ~at_extreme
+    top, bottom = v[keep].max(initial=0.0), v[keep].min(initial=0.0)
+    # g top + bias <= ceiling and g bottom + bias >= -ceiling
+    limit = np.inf
+    if top > 0:
+        limit = min(limit, (ceiling - bias) / top)
+    if bottom < 0:
+        limit = min(limit, (-ceiling - bias) / bottom)
+    return float(drive_db) if limit >= g else float(20.0 * np.log10(max(limit, 1e-12)))
 
 
 def invert_hard_clip(y: np.ndarray, *, threshold_db: float, tolerance: float = 1e-6):
