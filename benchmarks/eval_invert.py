@@ -120,7 +120,9 @@ def blind_section(rng, per_recording: int = 8) -> None:
         rows = []
         for x, sr in tests:
             x = x / np.abs(x).max()  # the estimator was trained on peak-normalized dry signals
-            lm = lambda a: float(logmel_l1(torch.tensor(x), torch.tensor(a, dtype=torch.float32), sample_rate=sr))  # noqa: E731
+            def lm(a, x=x, sr=sr):
+                return float(logmel_l1(torch.tensor(x), torch.tensor(a, dtype=torch.float32), sample_rate=sr))
+
             for _ in range(per_recording):
                 chain = Chain.from_names(SETTINGS[setting]).sample(rng)
                 y = chain(x, sample_rate=sr)

@@ -8,18 +8,23 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import shared
 
 from drywet import EFFECTS, io
 from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.errors import DrywetError
 from drywet.invert import InversionWarning, invert_chain, invertible_effects
-from drywet.invert.clipping import MIN_ESTIMATED_SLOPE, consistent_clipper_drive, declip, invert_clipper, invert_hard_clip
+from drywet.invert.clipping import (
+    MIN_ESTIMATED_SLOPE,
+    consistent_clipper_drive,
+    declip,
+    invert_clipper,
+    invert_hard_clip,
+)
 from drywet.invert.dynamics import invert_compressor
 from drywet.invert.linear import wpe_dereverb
 from drywet.metrics import logmel_l1
-
-from conftest import shared
 
 
 def snr(ref, est):

@@ -139,8 +139,9 @@ def _consistent_clipper(y, stage):
         return p, []
     lowest = stage.effect.spec.param("drive_db").min
     if drive < lowest:
-        return None, [f"clipper: the estimated curve (offset {p['offset']:.2f}, hardness {p['hardness']:.2f}) cannot produce "
-                      f"this audio at any drive down to {lowest:g} dB; the stage is left as it is"]
+        note = (f"clipper: the estimated curve (offset {p['offset']:.2f}, hardness {p['hardness']:.2f}) cannot produce "
+                f"this audio at any drive down to {lowest:g} dB; the stage is left as it is")
+        return None, [note]
     note = (f"clipper: estimated drive lowered from {p['drive_db']:.1f} to {drive:.1f} dB, the most at which the curve "
             "produces every sample of the audio on its sloped part")
     return {**p, "drive_db": drive}, [note]
