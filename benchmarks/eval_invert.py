@@ -2,6 +2,8 @@
 parameters) and declipping.
 
     python benchmarks/eval_invert.py            # about 3 minutes here
+    python benchmarks/eval_invert.py --blind-only     # section 4 alone
+    python benchmarks/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
 
 Audio: 10 s excerpts (from 30 s) of the three songs in ../shared/data/music, stereo 44.1 kHz,
 processed in float32 as files would be. Parameters are drawn uniformly in normalized space.
@@ -54,6 +56,9 @@ def main() -> None:
     import sys
 
     warnings.simplefilter("ignore", InversionWarning)
+    if "--choose-slope" in sys.argv:
+        choose_slope(np.random.default_rng(5))
+        return
     if "--blind-only" in sys.argv:
         blind_section(np.random.default_rng(1))
         return
@@ -134,6 +139,44 @@ def blind_section(rng, per_recording: int = 8) -> None:
             ratio = after / before
             print(f"     {label:13s} loss(x_hat, x) median {np.median(after):.3f}  ratio median {np.median(ratio):.2f}  "
                   f"mean {ratio.mean():.2f}  <= 0.5: {np.mean(ratio <= 0.5):.0%}  > 1: {np.mean(ratio > 1):.0%}")
+
+
+def choose_slope(rng, per_excerpt: int = 8) -> None:
+    """How MIN_ESTIMATED_SLOPE was chosen: on the validation recording only (Bearlin Roads mix,
+    two 10 s excerpts), the median log-mel ratio of blind inversion for several slopes."""
+    import dataclasses
+
+    import torch
+
+    from drywet.estimate.blind import SETTINGS, bundled_estimator
+    from drywet.invert.clipping import consistent_clipper_drive
+    from drywet.metrics import logmel_l1
+
+    slopes = (None, 0.5, 0.2, 0.1, 0.03)  # None: the estimate as it is
+    valid = SHARED / "multitrack" / "bearlin_roads" / "dev1__bearlin-roads__snip_85_99__mix.flac"
+    print("validation recording: median log-mel ratio loss(x_hat, x) / loss(y, x) by the slope bound")
+    for setting in ("clipper", "chain"):
+        estimator = bundled_estimator(setting)
+        ratios = {s: [] for s in slopes}
+        for start in (0.0, 4.0):
+            x, sr = excerpt(valid, start)
+            x = x / np.abs(x).max()
+
+            def lm(a, x=x, sr=sr):
+                return float(logmel_l1(torch.tensor(x), torch.tensor(a, dtype=torch.float32), sample_rate=sr))
+
+            for _ in range(per_excerpt):
+                y = Chain.from_names(SETTINGS[setting]).sample(rng)(x, sample_rate=sr)
+                estimate = estimator.estimate(y, sample_rate=sr)
+                for slope in slopes:
+                    stages = list(estimate.stages)
+                    if slope is not None:
+                        p = dict(stages[-1].params)
+                        p["drive_db"] = consistent_clipper_drive(y, drive_db=p["drive_db"], offset=p["offset"],
+                                                                 hardness=p["hardness"], min_slope=slope)
+                        stages[-1] = dataclasses.replace(stages[-1], params=p)
+                    ratios[slope].append(lm(invert_chain(y, Chain(stages), sample_rate=sr).audio) / lm(y))
+        print(f"   {setting:8s} " + "  ".join(f"{'as is' if s is None else s}: {np.median(r):.3f}" for s, r in ratios.items()))
 
 
 if __name__ == "__main__":
