@@ -85,3 +85,22 @@ def test_read_real_files_with_resampling_and_mp3():
         pytest.skip("this libsndfile cannot read mp3")
     y, sr3 = io.read_audio(mp3)
     assert sr3 > 0 and y.shape[1] > 0 and np.abs(y).max() > 0.01
+
+
+def test_long_ogg_write_does_not_crash_libvorbis(tmp_path):
+    # One long sf.write to Vorbis overflows libvorbis' stack (python-soundfile #396); run it
+    # in a child process so a crash fails this test instead of killing the test session.
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np; from drywet import io; "
+        "x = (0.1 * np.random.default_rng(0).standard_normal((1, 8000 * 600))).astype(np.float32); "
+        f"io.write_audio({str(tmp_path / 'long.ogg')!r}, x, sample_rate=8000); "
+        f"y, sr = io.read_audio({str(tmp_path / 'long.ogg')!r}); "
+        "assert sr == 8000 and abs(y.shape[1] - x.shape[1]) < 8000, y.shape; "
+        "print(float(np.sqrt(np.mean((y[:, :1000000] - x[:, :1000000]) ** 2))))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert float(done.stdout.strip()) < 0.05

@@ -209,3 +209,16 @@ def test_compute_all_and_shape_errors(music):
     assert table["si_sdr_db"] > 60
     with pytest.raises(AudioError, match="shapes differ"):
         metrics.mae(torch.zeros(1, 10), torch.zeros(1, 11))
+
+
+def test_mcd_does_not_depend_on_playback_level(music):
+    # c0 (energy) is dropped, so MCD must not change with a common gain: the log floor is
+    # relative to each signal's loudest bin (an absolute floor made quiet audio look different).
+    x, sr = music
+    t = torch.tensor(x[None].astype(np.float64))
+    noisy = t + 0.01 * torch.tensor(np.random.default_rng(0).standard_normal(t.shape))
+    ref = float(metrics.mcd(t, noisy, sample_rate=sr))
+    assert ref > 1.0
+    for gain in (1e-2, 1e-4):
+        assert float(metrics.mcd(gain * t, gain * noisy, sample_rate=sr)) == pytest.approx(ref, rel=1e-3)
+        assert float(metrics.mcd(t, gain * t, sample_rate=sr)) < 1e-3

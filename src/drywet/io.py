@@ -108,8 +108,6 @@ def write_audio(
     Returns:
         The path written.
     """
-    import soundfile as sf
-
     path = Path(path)
     sr = check_sample_rate(sample_rate)
     x3, was_2d = as_batch(np.asarray(x))
@@ -136,7 +134,7 @@ def write_audio(
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        sf.write(tmp, audio.T, sr, subtype=subtype)
+        write_soundfile(tmp, audio, sr, subtype=subtype)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual mode
         os.replace(tmp, path)
     except BaseException:
@@ -144,6 +142,25 @@ def write_audio(
             os.unlink(tmp)
         raise
     return path
+
+
+# libvorbis allocates its analysis buffer on the stack in proportion to the frames handed
+# to it in one call, so one long write overflows the stack and kills the process (about
+# 95 s of stereo at 44.1 kHz; python-soundfile #233/#396, libsndfile #1095). Writing in
+# blocks keeps every call small; the encoded result is the same.
+WRITE_BLOCK_FRAMES = 1 << 15
+
+
+def write_soundfile(target: Any, audio: np.ndarray, sample_rate: int, **options: Any) -> None:
+    """Write (channels, samples) audio with soundfile in blocks (a path or a file object).
+
+    ``options`` go to ``soundfile.SoundFile`` (subtype, format, compression_level). This is
+    the one place drywet hands audio to libsndfile, so no encoder sees a huge block."""
+    import soundfile as sf
+
+    with sf.SoundFile(target, "w", sample_rate, audio.shape[0], **options) as f:
+        for start in range(0, audio.shape[1], WRITE_BLOCK_FRAMES):
+            f.write(audio[:, start : start + WRITE_BLOCK_FRAMES].T)
 
 
 def _umask() -> int:

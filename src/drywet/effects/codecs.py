@@ -154,8 +154,10 @@ def _roundtrip_lame(x: np.ndarray, rate: int, bitrate_kbps: float, quality: int)
 def _roundtrip_sndfile(x: np.ndarray, rate: int, codec: Codec, quality: float) -> np.ndarray:
     import soundfile as sf
 
+    from ..io import write_soundfile
+
     buffer = io.BytesIO()
-    sf.write(buffer, x.T, rate, format=codec.container, subtype="VORBIS", compression_level=1.0 - quality)
+    write_soundfile(buffer, x, rate, format=codec.container, subtype="VORBIS", compression_level=1.0 - quality)
     buffer.seek(0)
     y, _ = sf.read(buffer, dtype="float32", always_2d=True)
     return y.T

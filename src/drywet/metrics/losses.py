@@ -159,11 +159,18 @@ def stereo_mrstft(target, estimate, *, resolutions=DEFAULT_RESOLUTIONS):
     return s + d
 
 
+MCD_FLOOR_DB = -100.0
+
+
 def _mfcc(x, sample_rate: int, n_mfcc: int, n_fft: int, hop: int, n_mels: int):
     import torch
 
-    # 0.5 * ln(mel power) = ln(mel amplitude): the cepstrum the MCD constant expects.
-    log_mel = 0.5 * (mel_power(x, sample_rate, n_fft, hop, n_mels) + 1e-10).log()
+    # 0.5 * ln(mel power) = ln(mel amplitude): the cepstrum the MCD constant expects. The floor
+    # is MCD_FLOOR_DB below each signal's own loudest mel bin (not an absolute 1e-10): with c0
+    # dropped, MCD is then independent of playback level, quiet recordings included.
+    power = mel_power(x, sample_rate, n_fft, hop, n_mels)
+    floor = power.detach().amax((-2, -1), keepdim=True) * 10.0 ** (MCD_FLOOR_DB / 10.0) + 1e-30
+    log_mel = 0.5 * (power + floor).log()
     k = torch.arange(n_mels, dtype=x.dtype, device=x.device)
     n = torch.arange(n_mfcc + 1, dtype=x.dtype, device=x.device)
     dct = torch.cos(math.pi / n_mels * (k[None, :] + 0.5) * n[:, None]) * math.sqrt(2.0 / n_mels)
