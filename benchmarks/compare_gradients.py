@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from drywet import io
 from drywet.chain import Chain
 from drywet.estimate.blind.data import MusicCrops, split_files
 from drywet.gradients import ThroughChain

@@ -98,8 +98,6 @@ def compressor_numpy(x, *, sample_rate, threshold_db, ratio, attack_ms, release_
 
 
 def compressor_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
-    import torch
-
     if dyn.compressor_node_usable(x, threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db):
         return dyn.compress_torch(x, threshold_db, ratio, knee_db, dyn.time_to_coef(attack_ms, sample_rate),
                                   dyn.time_to_coef(release_ms, sample_rate), makeup_db)

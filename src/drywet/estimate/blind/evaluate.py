@@ -27,10 +27,8 @@ def evaluate(estimator: BlindEstimator, crops: MusicCrops, *, items: int = 64, s
         q_rand = rng.uniform(0.0, 1.0, q.shape)
         y_hat = np.stack([chain.with_q(np.clip(qi, 0, 1))(xi, sample_rate=sr) for qi, xi in zip(q_hat, x)]).astype(np.float32)
         y_rand = np.stack([chain.with_q(qi)(xi, sample_rate=sr) for qi, xi in zip(q_rand, x)]).astype(np.float32)
-        t = torch.from_numpy
-
         def lm(a, b):
-            return losses.logmel_per_item(t(b), t(a), sample_rate=sr).numpy()
+            return losses.logmel_per_item(torch.from_numpy(b), torch.from_numpy(a), sample_rate=sr).numpy()
 
         rows["mse_y"] += list(np.mean((y_hat - y) ** 2, axis=(1, 2)))
         rows["logmel"] += list(lm(y_hat, y))
