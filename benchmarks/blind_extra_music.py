@@ -4,7 +4,7 @@ chain): 64 min of game soundtracks from three Debian packages, mono, Ogg Vorbis
 
     mkdir debs && (cd debs && apt-get download hedgewars-data supertux-data wesnoth-1.16-music)
     for d in debs/*.deb; do dpkg -x $d pkgs; done
-    python benchmarks/blind_extra_music.py pkgs .blinddata/extra
+    python benchmarks/blind_extra_music.py pkgs .blinddata/extra [--rest .blinddata/rest_train .blinddata/rest_valid]
     python benchmarks/train_blind.py --settings compressor,clipper,chain --steps 8000 --device cuda \\
         --workers 3 --extra-train .blinddata/extra
 
@@ -31,25 +31,44 @@ TRACKS = {  # the tracks drawn (at random, seed 0, ~11 MB per game) for the ship
 }
 
 
+VALID_EVERY = 5  # --rest: every 5th remaining track (sorted by path) goes to the validation folder
+
+
+def extract(source: Path, out: Path) -> None:
+    if out.exists():
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    x, sr = sf.read(source, dtype="float32", always_2d=True)
+    tmp = out.with_suffix(".part")
+    # written one second at a time: libsndfile's Vorbis encoder crashes on one long write
+    with sf.SoundFile(tmp, "w", sr, 1, format="OGG", subtype="VORBIS", compression_level=0.5) as f:
+        for i in range(0, len(x), sr):
+            f.write(x[i : i + sr].mean(axis=1))
+    tmp.rename(out)
+    print(out, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("packages", help="folder where the .deb files were extracted (dpkg -x)")
     parser.add_argument("out")
+    parser.add_argument("--rest", nargs=2, metavar=("TRAIN_DIR", "VALID_DIR"),
+                        help="also extract every other track of the three games (about 250 min): every "
+                             f"{VALID_EVERY}th, sorted by path, to VALID_DIR (a second validation set), the rest to TRAIN_DIR")
     args = parser.parse_args()
+    chosen = set()
     for game, (folder, names) in TRACKS.items():
-        (Path(args.out) / game).mkdir(parents=True, exist_ok=True)
         for name in names:
-            out = Path(args.out) / game / (Path(name).name + ".ogg")
-            if out.exists():
-                continue
-            x, sr = sf.read(Path(args.packages) / GAMES / folder / (name + ".ogg"), dtype="float32", always_2d=True)
-            tmp = out.with_suffix(".part")
-            # written one second at a time: libsndfile's Vorbis encoder crashes on one long write
-            with sf.SoundFile(tmp, "w", sr, 1, format="OGG", subtype="VORBIS", compression_level=0.5) as f:
-                for i in range(0, len(x), sr):
-                    f.write(x[i : i + sr].mean(axis=1))
-            tmp.rename(out)
-            print(out, flush=True)
+            source = Path(args.packages) / GAMES / folder / (name + ".ogg")
+            chosen.add(source)
+            extract(source, Path(args.out) / game / (Path(name).name + ".ogg"))
+    if args.rest:
+        rest = sorted(p for game, (folder, _) in TRACKS.items() for p in (Path(args.packages) / GAMES / folder).rglob("*.ogg")
+                      if p not in chosen)
+        for i, source in enumerate(rest):
+            game = next(g for g, (folder, _) in TRACKS.items() if (GAMES + "/" + folder) in source.as_posix())
+            target = args.rest[1] if i % VALID_EVERY == VALID_EVERY - 1 else args.rest[0]
+            extract(source, Path(target) / game / source.name)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ def main() -> None:
     parser.add_argument("--keep-best", action="store_true", help="keep the weights of the best validation score")
     parser.add_argument("--extra-train", action="append", default=[], metavar="DIR",
                         help="a folder of more training music (recursive; repeatable), added to the train split")
+    parser.add_argument("--extra-valid", action="append", default=[], metavar="DIR",
+                        help="a folder of more validation music (repeatable), added to the valid split: "
+                             "one loudly mastered mix alone makes --keep-best noisy")
+    parser.add_argument("--valid-items", type=int, default=64, help="validation crops (one fixed draw)")
     parser.add_argument("--shared", default=str(SHARED), help="the shared data folder holding the train and valid splits")
     parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda")
     parser.add_argument("--workers", type=int, default=0, help="processes rendering training batches")
@@ -51,12 +55,13 @@ def main() -> None:
     files = split_files(Path(args.shared), "train") + [f for d in args.extra_train for f in music_files(Path(d))]
     train_crops = MusicCrops(files, sample_rate=44100, crop_samples=crop, mix=args.mix)
     print(f"train: {len(train_crops.signals)} recordings, {sum(s.size for s in train_crops.signals) / 44100 / 60:.0f} min", flush=True)
-    valid_crops = MusicCrops(split_files(Path(args.shared), "valid"), sample_rate=44100, crop_samples=crop)
+    valid_files = split_files(Path(args.shared), "valid") + [f for d in args.extra_valid for f in music_files(Path(d))]
+    valid_crops = MusicCrops(valid_files, sample_rate=44100, crop_samples=crop)
     for setting in args.settings.split(","):
         print(f"== {setting}", flush=True)
         init = str(Path(args.init) / f"{setting}.safetensors") if args.init else None
         config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps, lr=args.lr,
-                             init=init, keep_best=args.keep_best, device=args.device, workers=args.workers)
+                             init=init, keep_best=args.keep_best, valid_items=args.valid_items, device=args.device, workers=args.workers)
         estimator = train(config, train_crops, valid_crops, log=lambda m: print(m, flush=True))
         estimator.meta["command"] = "python " + " ".join(sys.argv)
         path = estimator.save(Path(args.out) / setting)

@@ -38,6 +38,7 @@ class TrainConfig:
     seed: int = 0
     synthesis: str | None = None
     valid_every: int = 100
+    valid_items: int = 64  # validation crops (fixed draw); more when the valid split holds many recordings
     init: str | None = None  # fine-tune saved weights (same chain, encoder and head) instead of starting from scratch
     keep_best: bool = False  # end with the weights of the best validation score (MSE_q, or log-mel in audio mode)
     device: str = "cpu"  # torch device of the network ("cuda" on a GPU machine)
@@ -109,7 +110,7 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     net.to(config.device).train()
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
-    valid = render_batch(chain, valid_crops, np.random.default_rng(12345), 64, synthesis) if valid_crops else None
+    valid = render_batch(chain, valid_crops, np.random.default_rng(12345), config.valid_items, synthesis) if valid_crops else None
     best = (np.inf, None)
     t0 = time.time()
     for step, (x, y, q) in enumerate(training_batches(config, chain, train_crops, synthesis), start=1):
