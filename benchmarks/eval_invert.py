@@ -3,6 +3,7 @@ parameters) and declipping.
 
     python benchmarks/eval_invert.py            # about 3 minutes here
     python benchmarks/eval_invert.py --blind-only     # section 4 alone
+    python benchmarks/eval_invert.py --blind-only eq  # its first row alone (the same draws)
     python benchmarks/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
 
 Audio: 10 s excerpts (from 30 s) of the three songs in ../shared/data/music, stereo 44.1 kHz,
@@ -60,7 +61,8 @@ def main() -> None:
         choose_slope(np.random.default_rng(5))
         return
     if "--blind-only" in sys.argv:
-        blind_section(np.random.default_rng(1))
+        chosen = sys.argv[sys.argv.index("--blind-only") + 1 :]
+        blind_section(np.random.default_rng(1), settings=tuple(chosen) or BLIND_SETTINGS)
         return
     clips = [excerpt(p) for p in SONGS]
     rng = np.random.default_rng(0)
@@ -111,7 +113,12 @@ def main() -> None:
     blind_section(np.random.default_rng(1))
 
 
-def blind_section(rng, per_recording: int = 8) -> None:
+BLIND_SETTINGS = ("eq", "compressor", "clipper", "chain")
+
+
+def blind_section(rng, per_recording: int = 8, settings: tuple = BLIND_SETTINGS) -> None:
+    """Settings are drawn in BLIND_SETTINGS order from one generator, so a leading subset
+    (e.g. "eq" alone) sees the same chains as the full run."""
     import torch
 
     from drywet.estimate.blind import SETTINGS, bundled_estimator
@@ -120,7 +127,10 @@ def blind_section(rng, per_recording: int = 8) -> None:
     print("4. blind estimation then inversion: log-mel L1 to x (lower is better); inverted with the estimates as")
     print("   they are, and made consistent with the audio first (invert_chain(..., estimated=True), drywet invert --estimate)")
     tests = [excerpt(SHARED / "music" / "brahms_hungarian_dance_5.ogg", 10.0), excerpt(SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac", 5.0)]
-    for setting in ("eq", "compressor", "clipper", "chain"):
+    unknown = set(settings) - set(BLIND_SETTINGS)
+    if unknown:
+        raise SystemExit(f"unknown settings {sorted(unknown)}; choose among {', '.join(BLIND_SETTINGS)}")
+    for setting in BLIND_SETTINGS[: max(BLIND_SETTINGS.index(s) for s in settings) + 1]:
         estimator = bundled_estimator(setting)
         rows = []
         for x, sr in tests:

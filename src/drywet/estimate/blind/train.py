@@ -136,7 +136,7 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
             "batch": config.batch, "lr": config.lr, "synthesis": config.synthesis, "history": config.history}
     if start is not None:  # how the starting weights were made, so the whole recipe stays on record
         meta["init"] = {"path": str(config.init), "command": start.meta.get("command"), "steps": start.meta.get("steps"),
-                        "mode": start.meta.get("mode")}
+                        "mode": start.meta.get("mode"), "data": start.meta.get("data"), "init": start.meta.get("init")}
     if best[1] is not None:
         meta["best_valid"] = best[0]
     return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
