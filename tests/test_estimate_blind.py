@@ -106,6 +106,11 @@ def test_fine_tuning_starts_from_saved_weights_and_keeps_the_best(tmp_path, crop
     with torch.no_grad():
         mse = float(torch.mean((est.network(torch.from_numpy(yv)) - torch.from_numpy(q)) ** 2))
     assert mse == pytest.approx(min(scores), rel=1e-5)
+    # max_seconds: stops after the first validation past the limit and says so in the metadata
+    short = TrainConfig("gain", encoder="te", mode="param", steps=50, batch=4, sample_rate=SR, crop_s=0.5,
+                        hidden=(32,), valid_every=2, init=str(path), keep_best=True, max_seconds=0.0)
+    est = train(short, crops, crops, log=lambda m: None)
+    assert [h["step"] for h in short.history] == [2] and est.meta["stopped_at_step"] == 2
     with pytest.raises(DrywetError, match="not the network this config trains"):
         train(TrainConfig("gain", encoder="tfe", steps=1, batch=4, sample_rate=SR, crop_s=0.5, hidden=(32,), init=str(path)),
               crops, None, log=lambda m: None)

@@ -87,6 +87,18 @@ def test_read_real_files_with_resampling_and_mp3():
     assert sr3 > 0 and y.shape[1] > 0 and np.abs(y).max() > 0.01
 
 
+def test_opus_files_are_read_and_listed(tmp_path):
+    """.opus (Ogg Opus, always 48 kHz) is a read format: a 440 Hz sine comes back at 440 Hz at 44.1 kHz."""
+    from drywet.estimate.blind.data import music_files
+
+    t = np.arange(48000) / 48000
+    sf.write(tmp_path / "a.opus", (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 48000, format="OGG", subtype="OPUS")
+    assert music_files(tmp_path) == [tmp_path / "a.opus"]
+    x, sr = io.read_audio(tmp_path / "a.opus", sample_rate=44100)
+    spectrum = np.abs(np.fft.rfft(x[0, 4410:]))
+    assert sr == 44100 and np.fft.rfftfreq(x.shape[1] - 4410, 1 / 44100)[np.argmax(spectrum)] == pytest.approx(440, abs=2)
+
+
 def test_long_ogg_write_does_not_crash_libvorbis(tmp_path):
     # One long sf.write to Vorbis overflows libvorbis' stack (python-soundfile #396); run it
     # in a child process so a crash fails this test instead of killing the test session.

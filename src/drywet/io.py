@@ -18,7 +18,7 @@ import numpy as np
 from .audio import as_batch, check_sample_rate
 from .errors import AudioError
 
-READ_FORMATS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+READ_FORMATS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 _DATA_DIR = Path(__file__).parent / "data"
 
 

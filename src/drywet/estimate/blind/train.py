@@ -43,6 +43,7 @@ class TrainConfig:
     keep_best: bool = False  # end with the weights of the best validation score (MSE_q, or log-mel in audio mode)
     device: str = "cpu"  # torch device of the network ("cuda" on a GPU machine)
     workers: int = 0  # processes rendering training batches (0: in the training process)
+    max_seconds: float | None = None  # stop early (after a validation) once training has run this long
     history: list = field(default_factory=list)
 
 
@@ -112,6 +113,7 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     valid = render_batch(chain, valid_crops, np.random.default_rng(12345), config.valid_items, synthesis) if valid_crops else None
     best = (np.inf, None)
+    stopped = None
     t0 = time.time()
     for step, (x, y, q) in enumerate(training_batches(config, chain, train_crops, synthesis), start=1):
         loss = _loss(config, chain, net, x, y, q)
@@ -128,6 +130,10 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
                 best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
             extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
             log(f"step {step:5d}  train {row['train_loss']:.4f}  valid MSE_q {row['valid_mse_q']:.4f}{extra}  ({row['seconds']:.0f} s)")
+            if config.max_seconds is not None and row["seconds"] > config.max_seconds and step < config.steps:
+                log(f"stopped at step {step}: past max_seconds={config.max_seconds:g}")
+                stopped = step
+                break
     net.cpu()
     if best[1] is not None:
         net.load_state_dict(best[1])
@@ -139,6 +145,8 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
                         "mode": start.meta.get("mode"), "data": start.meta.get("data"), "init": start.meta.get("init")}
     if best[1] is not None:
         meta["best_valid"] = best[0]
+    if stopped is not None:
+        meta["stopped_at_step"] = stopped
     return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
 
 
