@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
 from dataclasses import replace
@@ -67,8 +68,13 @@ def main(argv=None) -> None:
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--out", default="benchmarks/restore_results")
+    parser.add_argument("--channels", type=int, default=16, help="TCN channels")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda (batches are rendered on the CPU)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--loss", default="l1", help="l1 or log_l1 (every item weighted by its own error scale)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     margin = 12 * 255  # valid margin of the 8-block TCN below
@@ -78,10 +84,12 @@ def main(argv=None) -> None:
     print("|---|---|---|---|---|")
     for family in args.families.split(","):
         effect = FAMILIES[family]
-        config = ProxyConfig(effects=effect, inverse=True, output="residual", channels=16, blocks=8, sample_rate=RATE, output_s=0.5,
-                             steps=100000, max_seconds=args.minutes * 60, batch=8, augment=0.3, valid_every=100000, seed=0)
+        config = ProxyConfig(effects=effect, inverse=True, output="residual", channels=args.channels, blocks=8, sample_rate=RATE,
+                             output_s=0.5, steps=100000, max_seconds=args.minutes * 60, batch=args.batch, device=args.device, loss=args.loss, augment=0.3, valid_every=100000, seed=0)
         t0 = time.time()
         restorer = train_proxy(config, train, log=lambda *_: None)
+        restorer.network.cpu()
+        restorer.meta["command"] = "python benchmarks/train_restorers.py " + " ".join(argv if argv is not None else sys.argv[1:])
         restorer.save(out / family)
         result = evaluate(effect, restorer, test)
         result.update(steps=restorer.meta["steps"], seconds=round(time.time() - t0))

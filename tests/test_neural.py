@@ -241,3 +241,31 @@ def test_restorer_learns_the_inverse_and_remembers_its_direction(music, tmp_path
         errors_out.append(np.abs(restored - dry).mean())
     assert np.mean(errors_out) < 0.5 * np.mean(errors_in)
     assert Proxy.load(restorer.save(tmp_path / "r")).direction == "inverse"
+
+
+def test_log_l1_loss_weighs_every_item_by_its_own_error_scale(music):
+    """log_l1 = mean over items of log(mean |error|): its gradient per item is that of the error in
+    dB, so an item 100x cleaner pulls exactly 100x harder per sample than under plain L1."""
+    from drywet.neural.train import LOG_L1_FLOOR, _waveform_loss
+
+    rng = np.random.default_rng(0)
+    y = torch.from_numpy(rng.standard_normal((2, 1, 400)))
+    y_hat = (y + torch.from_numpy(rng.standard_normal((2, 1, 400))) * torch.tensor([1.0, 0.01])[:, None, None]).requires_grad_()
+    err = (y_hat - y).abs().mean(dim=(1, 2)).detach()
+    loss = _waveform_loss("log_l1", y_hat, y)
+    assert float(loss) == pytest.approx(float(torch.log(err + LOG_L1_FLOOR).mean()), rel=1e-12)
+    loss.backward()
+    per_item = y_hat.grad.abs().mean(dim=(1, 2))
+    assert float(per_item[1] / per_item[0]) == pytest.approx(float(err[0] + LOG_L1_FLOOR) / float(err[1] + LOG_L1_FLOOR), rel=1e-9)
+    assert float(_waveform_loss("l1", y_hat, y)) == pytest.approx(float((y_hat - y).abs().mean()), rel=1e-12)
+    x, sr = music
+    crops = MusicCrops.from_signals([x.mean(axis=0)], sample_rate=sr, crop_samples=4000)
+    with pytest.raises(DrywetError, match="loss must be one of"):
+        train_proxy(ProxyConfig(effects="gain", loss="l2", sample_rate=sr), crops, log=lambda *_: None)
+    config = ProxyConfig(effects="gain", inverse=True, output="residual", channels=4, blocks=3, kernel=3, sample_rate=sr,
+                         output_s=0.05, steps=3, batch=4, loss="log_l1", valid_every=1000, augment=0.0)
+    restorer = train_proxy(config, crops, log=lambda *_: None)
+    assert restorer.meta["training"]["loss"] == "log_l1" and restorer.meta["steps"] == 3
+    with torch.no_grad():
+        out = restorer(torch.from_numpy(x[:1, :4000].copy()), torch.full((1, 1), 0.5), sample_rate=sr)
+    assert torch.isfinite(out).all()

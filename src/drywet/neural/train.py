@@ -46,6 +46,7 @@ class ProxyConfig:
     augment: float = 0.5
     mixup: bool = False
     mrstft_weight: float = 0.1
+    loss: str = "l1"  # "l1": mean absolute error; "log_l1": mean over items of log(L1 error), see LOSSES
     seed: int = 0
     device: str = "cpu"
     valid_every: int = 100
@@ -80,6 +81,20 @@ def proxy_chain(effects: str, options: dict | None = None) -> Chain:
     if not names:
         raise DrywetError("give at least one effect to imitate, e.g. 'compressor'")
     return Chain([Stage.create(n, options=(options or {}).get(n)) for n in names])
+
+
+# "log_l1" weighs every item by its own error scale: each item's gradient is that of its error
+# in dB, so a restorer learns as much from a clean item (where it must not add noise) as from a
+# badly degraded one, which plain L1 lets dominate. The floor keeps exact outputs finite.
+LOSSES = ("l1", "log_l1")
+LOG_L1_FLOOR = 1e-5
+
+
+def _waveform_loss(kind: str, y_hat, y):
+    import torch
+
+    error = torch.mean(torch.abs(y_hat - y), dim=tuple(range(1, y.dim())))
+    return torch.mean(torch.log(error + LOG_L1_FLOOR)) if kind == "log_l1" else torch.mean(error)
 
 
 def _crop_target(y: np.ndarray, length: int, causal: bool) -> np.ndarray:
@@ -131,6 +146,8 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
 
     from ..metrics import losses
 
+    if config.loss not in LOSSES:
+        raise DrywetError(f"loss must be one of {LOSSES}, not {config.loss!r}")
     if train_crops.sample_rate != config.sample_rate:
         raise DrywetError(f"crops are at {train_crops.sample_rate} Hz but the config says {config.sample_rate} Hz")
     torch.manual_seed(config.seed)
@@ -166,7 +183,7 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
         if config.mixup:
             x, y, c = mixup(x, y, c, rng)
         y_hat = net(dev(x), dev(c) if c.size else None)
-        loss = torch.mean(torch.abs(y_hat - dev(y)))
+        loss = _waveform_loss(config.loss, y_hat, dev(y))
         if config.mrstft_weight:
             loss = loss + config.mrstft_weight * losses.mrstft(dev(y), y_hat)
         opt.zero_grad()
