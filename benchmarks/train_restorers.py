@@ -8,6 +8,12 @@ SI-SDR to the dry signal of the degraded input, of the model-based inversion (dr
 where one exists) and of the learned restorer.
 
   python benchmarks/train_restorers.py --minutes 8 [--families clipper,noise,band_limit,mp3] [--out benchmarks/restore_results]
+  # the shipped colored_noise restorer: per-item log-L1 loss, then its apply_range chosen on the valid split
+  python benchmarks/train_restorers.py --families noise --minutes 35 --threads 1 --loss log_l1 --out DIR
+  python benchmarks/train_restorers.py --families noise --evaluate DIR --items 96 --threads 1 --split valid
+
+"model_based" never counts a shipped learned restorer (invert_chain would run it): for effects
+without a closed-form inverse it is the input as is.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import torch
 from drywet.chain import Chain
 from drywet.errors import DrywetError
 from drywet.estimate.blind.data import MusicCrops, split_files
-from drywet.invert import InversionWarning, invert_chain
+from drywet.invert import InversionWarning, invert_chain, learned
 from drywet.metrics import losses
 from drywet.neural.proxy import Proxy
 from drywet.neural.train import ProxyConfig, train_proxy
@@ -43,14 +49,18 @@ def evaluate(effect: str, restorer: Proxy, crops: MusicCrops, items: int = 24, s
     rng = np.random.default_rng(seed)
     chain = Chain.from_names(effect)
     rows = {"input": [], "model_based": [], "learned": []}
+    first = []  # the first normalized parameter of each draw (the SNR, the bit rate...)
     for _ in range(items):
         x = crops.sample(rng)
         q = rng.uniform(0.0, 1.0, chain.num_params)
+        first.append(q[0])
         c = chain.with_q(q)
         c = Chain([replace(s, options={**s.options, "seed": int(rng.integers(2**31))}) if "seed" in s.options else s for s in c.stages])
         y = c(x, sample_rate=RATE)
         rows["input"].append(si_sdr(x, y))
         try:
+            if effect in learned.available():  # invert_chain would use the shipped restorer: not model-based
+                raise DrywetError("no model-based inverse")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InversionWarning)
                 rows["model_based"].append(si_sdr(x, invert_chain(y, c, sample_rate=RATE).audio))
@@ -59,7 +69,15 @@ def evaluate(effect: str, restorer: Proxy, crops: MusicCrops, items: int = 24, s
         with torch.no_grad():
             x_hat = restorer(torch.from_numpy(y.astype(np.float32)), torch.from_numpy(q[None].astype(np.float32)), sample_rate=RATE).numpy()
         rows["learned"].append(si_sdr(x, x_hat))
-    return {k: float(np.median(v)) for k, v in rows.items()}
+    result = {k: float(np.median(v)) for k, v in rows.items()}
+    # where it helps: medians per third of the first parameter's normalized range
+    param = chain.stages[0].effect.spec.params[0]
+    third = np.minimum((np.asarray(first) * 3).astype(int), 2)
+    result["by_thirds"] = [
+        {param.name: [round(float(param.denormalize(b / 3)), 2), round(float(param.denormalize((b + 1) / 3)), 2)],
+         "items": int(np.sum(third == b)), **{k: float(np.median(np.asarray(v)[third == b])) for k, v in rows.items()}}
+        for b in range(3) if np.any(third == b)]
+    return result
 
 
 def main(argv=None) -> None:
@@ -72,6 +90,9 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda (batches are rendered on the CPU)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--evaluate", metavar="DIR", help="evaluate DIR/<family>.safetensors instead of training")
+    parser.add_argument("--items", type=int, default=24, help="test draws per family")
+    parser.add_argument("--split", default="test", help="recordings to evaluate on: test, or valid (to choose a restorer's apply_range)")
     parser.add_argument("--loss", default="l1", help="l1 or log_l1 (every item weighted by its own error scale)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -79,7 +100,7 @@ def main(argv=None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     margin = 12 * 255  # valid margin of the 8-block TCN below
     train = MusicCrops(split_files(Path(args.data), "train"), sample_rate=RATE, crop_samples=int(0.5 * RATE) + margin)
-    test = MusicCrops(split_files(Path(args.data), "test"), sample_rate=RATE, crop_samples=2 * RATE)
+    test = MusicCrops(split_files(Path(args.data), args.split), sample_rate=RATE, crop_samples=2 * RATE)
     print("| degradation | input SI-SDR (dB) | model-based | learned | training steps |")
     print("|---|---|---|---|---|")
     for family in args.families.split(","):
@@ -87,11 +108,14 @@ def main(argv=None) -> None:
         config = ProxyConfig(effects=effect, inverse=True, output="residual", channels=args.channels, blocks=8, sample_rate=RATE,
                              output_s=0.5, steps=100000, max_seconds=args.minutes * 60, batch=args.batch, device=args.device, loss=args.loss, augment=0.3, valid_every=100000, seed=0)
         t0 = time.time()
-        restorer = train_proxy(config, train, log=lambda *_: None)
-        restorer.network.cpu()
-        restorer.meta["command"] = "python benchmarks/train_restorers.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        restorer.save(out / family)
-        result = evaluate(effect, restorer, test)
+        if args.evaluate:
+            restorer = Proxy.load(Path(args.evaluate) / f"{family}.safetensors")
+        else:
+            restorer = train_proxy(config, train, log=lambda *_: None)
+            restorer.network.cpu()
+            restorer.meta["command"] = "python benchmarks/train_restorers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+            restorer.save(out / family)
+        result = evaluate(effect, restorer, test, items=args.items)
         result.update(steps=restorer.meta["steps"], seconds=round(time.time() - t0))
         (out / f"{family}.result.json").write_text(json.dumps(result, indent=1))
         print(f"| {family} ({effect}) | {result['input']:.2f} | {result['model_based']:.2f} | {result['learned']:.2f} | {result['steps']} |",

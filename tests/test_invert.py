@@ -224,6 +224,27 @@ def test_learned_restorer_undoes_band_limiting_on_unseen_music():
     assert "band_limit" in invertible_effects()
 
 
+def test_learned_noise_restorer_denoises_low_snr_and_leaves_high_snr_alone():
+    """The shipped colored_noise restorer helps only at low SNR (measured: its apply_range); at
+    -5 dB it must beat the input on unseen music, at 40 dB the stage is left exactly as is."""
+    from drywet.metrics import losses
+
+    x, sr = io.read_audio(shared("music/brahms_hungarian_dance_5.ogg"), sample_rate=16000, channels=1)
+    x = x[:, 20 * sr : 24 * sr]
+    score = lambda a: float(losses.si_sdr(torch.from_numpy(x[None]), torch.from_numpy(a[None].astype(np.float32))))  # noqa: E731
+    noisy = Chain([Stage.create("colored_noise", {"snr_db": -5.0}, options={"seed": 3})])
+    y = noisy(x, sample_rate=sr)
+    with pytest.warns(InversionWarning, match="learned restoration"):
+        restored = invert_chain(y, noisy, sample_rate=sr).audio
+    assert score(restored) > score(y) + 3.0
+    clean = Chain([Stage.create("colored_noise", {"snr_db": 40.0}, options={"seed": 3})])
+    y = clean(x, sample_rate=sr)
+    with pytest.warns(InversionWarning, match=r"left as is: .*snr_db=40 is outside \[-10, 13.33\]"):
+        kept = invert_chain(y, clean, sample_rate=sr).audio
+    np.testing.assert_array_equal(kept, y)
+    assert "colored_noise" in invertible_effects()
+
+
 def test_cli_invert_writes_audio_report_and_scores(tmp_path, music, capsys):
     x, sr = music
     chain = Chain.from_names("parametric_eq,compressor,clipper").sample(np.random.default_rng(5))

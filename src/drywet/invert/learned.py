@@ -5,7 +5,9 @@ A restorer is a conditional TCN trained wet -> dry on drywet's own simulations
 It runs at its training rate (16 kHz): the correction it computes there, ``restorer(y) - y``,
 is resampled back and added to ``y``, so content above its Nyquist passes unchanged. Shipped
 restorers live in ``drywet/data/restore``; only those that beat the model-based path (the
-input as is, for these effects) on held-out music are shipped.
+input as is, for these effects) on held-out music are shipped. A restorer may carry an
+``apply_range`` (parameter -> [low, high], measured on held-out music): outside it the
+restorer was measured not to help, so the stage is left as is, with a note.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ def restore(y: np.ndarray, stage, sample_rate: int) -> tuple[np.ndarray, list[st
     import torch
 
     model = _restorer(stage.effect.name)
+    outside = [f"{name}={float(np.mean(stage.params[name])):g} is outside [{low:g}, {high:g}]"
+               for name, (low, high) in model.meta.get("apply_range", {}).items()
+               if not low <= float(np.mean(stage.params[name])) <= high]
+    if outside:
+        return y.copy(), [f"{stage.key}: left as is: its learned restorer helps only where it was measured to ({'; '.join(outside)})"]
     rate = model.sample_rate
     q = stage.effect.spec.normalize(stage.params).astype(np.float32)
     out = np.empty_like(y)
