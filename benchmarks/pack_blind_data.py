@@ -1,7 +1,7 @@
 """Pack the blind estimators' training music small enough to travel to a GPU machine (whose
 calls carry at most 64 MiB with the repository): the train and valid splits of ../shared/data
 copied as they are, and extra music re-encoded to mono Ogg Opus (libsndfile compression
-level 0.94, about 22 kbps; the band energies up to 20 kHz stay within 0.3 dB of the source),
+level 0.94, about 22 kbps: the script prints the minutes and MiB it packed),
 tracks drawn at random (seed 0) until a minute budget is spent.
 
     python benchmarks/pack_blind_data.py .gpudata --train-dir .blinddata/extra --train-dir .blinddata/rest_train \\
