@@ -106,15 +106,16 @@ def timed_pass(library: str, data: list[np.ndarray], workers: int) -> float:
 
 def drywet_breakdown(x: np.ndarray) -> None:
     """Where drywet's time goes: each stage of one drawn chain alone on one clip (best of 5)."""
-    from drywet.chain import Chain
     from timing import best_time
+
+    from drywet.chain import Chain
 
     aug = _drywet_setup()
     chain = aug(x, sample_rate=SR, rng=0).chain
     print(f"drywet, one {CLIP_S:g} s stereo clip, ms per stage (best of 5):")
     for stage in chain.stages:
         single = Chain([stage])
-        print(f"  {stage.effect.spec.name:16s} {1e3 * best_time(lambda: single(x, sample_rate=SR), 5):7.1f}")
+        print(f"  {stage.effect.spec.name:16s} {1e3 * best_time(lambda single=single: single(x, sample_rate=SR), 5):7.1f}")
     print(f"  {'whole chain':16s} {1e3 * best_time(lambda: aug(x, sample_rate=SR, rng=0), 5):7.1f}")
 
 

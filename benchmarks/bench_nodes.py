@@ -24,12 +24,12 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from bench_speed import SR, load_music  # noqa: E402
+from timing import best_time  # noqa: E402
+
 from drywet import get_effect  # noqa: E402
 from drywet.dsp import biquad, convolve  # noqa: E402
 from drywet.effects import distortion, dynamics, filters  # noqa: E402
-from timing import best_time  # noqa: E402
 
 torch.set_num_threads(1)
 BATCH = 8

@@ -9,14 +9,15 @@ Audio: the bundled Brahms clip at the proxy's rate (22.05 kHz), mono.
 from __future__ import annotations
 
 import argparse
+
 import numpy as np
 import torch
+from timing import best_time
 
 from drywet import io
 from drywet.gradients import ApproxGradEffect
 from drywet.neural.proxy import Proxy, bundled_proxy
 from drywet.registry import get_effect
-from timing import best_time
 
 
 def main(argv=None) -> None:
@@ -43,7 +44,7 @@ def main(argv=None) -> None:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             with torch.no_grad():
-                t = best_time(lambda: model(xt, cond, sample_rate=sr), args.repeats)
+                t = best_time(lambda model=model, cond=cond: model(xt, cond, sample_rate=sr), args.repeats)
             print(f"| {name} | {model.receptive_field / sr:.2f} s | {threads} | {args.seconds / t:.1f} |")
     torch.set_num_threads(2)
     eff = get_effect("compressor")

@@ -21,10 +21,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from timing import best_time  # noqa: E402
 
 from drywet import get_effect, io, metrics  # noqa: E402
 from drywet.chain import Chain, Stage  # noqa: E402
-from timing import best_time  # noqa: E402
 
 torch.set_num_threads(1)
 REPEATS = 7  # best of 7 for the torch cases: this shared machine's timings vary by +-20 % run to run
@@ -39,7 +39,7 @@ def have(module):
 def load_music():
     path = SHARED / "music" / "hobbs_lets_go_fishin.ogg"
     if path.exists():
-        x, sr = io.read_audio(path, sample_rate=SR)
+        x, _ = io.read_audio(path, sample_rate=SR)
         return x[:, : 60 * SR].copy(), "hobbs_lets_go_fishin.ogg, first 60 s"
     x, _ = io.bundled_example()
     return np.tile(x, 4)[:, : 60 * SR].copy(), "bundled Brahms clip looped to 60 s (shared data absent)"

@@ -107,6 +107,15 @@ def test_presets_round_trip_and_bundled_presets_load(tmp_path):
     for name in bundled_presets():
         y = Augment.load(name)(x, sample_rate=SR, rng=0).audio
         assert np.isfinite(y).all()
+    aug.save(tmp_path / "a.json")
+    assert Augment.load(tmp_path / "a.json").to_dict() == aug.to_dict()
+    with pytest.raises(DrywetError, match="exists"):
+        aug.save(tmp_path / "a.yaml")
+    (tmp_path / "bad.yaml").write_text("effects: [unclosed")
+    with pytest.raises(DrywetError, match="cannot parse augmentation preset"):
+        Augment.load(tmp_path / "bad.yaml")
+    with pytest.raises(DrywetError, match="bundled presets: default"):
+        Augment.load(tmp_path / "missing.yaml")
 
 
 # -- torch ---------------------------------------------------------------------------------
@@ -251,11 +260,11 @@ def test_killed_job_resumes_without_loss_or_duplicates(tmp_path):
     proc.wait()
     partial = manifest.read_text().count("\n")
     assert 10 <= partial < 80, "the kill should land mid-run"
-    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    assert subprocess.run(cmd, capture_output=True, check=False).returncode == 0
     rows = [json.loads(line) for line in manifest.read_text().splitlines()]
     assert len(rows) == 80 and len({r["output"] for r in rows}) == 80
     assert not list((tmp_path / "out").glob(".*")), "no temp files left"
-    clean = subprocess.run([*cmd[:5], str(tmp_path / "clean"), *cmd[6:]], capture_output=True)
+    clean = subprocess.run([*cmd[:5], str(tmp_path / "clean"), *cmd[6:]], capture_output=True, check=False)
     assert clean.returncode == 0
     resumed, fresh = _snapshot(tmp_path / "out"), _snapshot(tmp_path / "clean")
     for name in fresh:

@@ -12,7 +12,10 @@ from drywet.chain import Chain
 from drywet.errors import AudioError, DrywetError
 from drywet.estimate.blind import SETTINGS, BlindEstimator, bundled_estimator
 from drywet.estimate.blind.data import MusicCrops, render_batch
-from drywet.estimate.blind.features import log_frequency_filterbank, log_frequency_spectrogram
+from drywet.estimate.blind.features import (
+    log_frequency_filterbank,
+    log_frequency_spectrogram,
+)
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
 from drywet.estimate.blind.train import TrainConfig, train, training_batches
 
@@ -102,7 +105,7 @@ def test_fine_tuning_starts_from_saved_weights_and_keeps_the_best(tmp_path, crop
     est = train(wild, crops, crops, log=lambda m: None)
     scores = [h["valid_mse_q"] for h in wild.history]
     assert est.meta["best_valid"] == min(scores)
-    x, yv, q = render_batch(est.chain, crops, np.random.default_rng(12345), 64)  # the validation batch
+    _, yv, q = render_batch(est.chain, crops, np.random.default_rng(12345), 64)  # the validation batch
     with torch.no_grad():
         mse = float(torch.mean((est.network(torch.from_numpy(yv)) - torch.from_numpy(q)) ** 2))
     assert mse == pytest.approx(min(scores), rel=1e-5)

@@ -7,8 +7,8 @@ from drywet import AudioError, ParameterError, io
 from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.dsp import biquad
-from drywet.report import stage_sos
 from drywet.estimate import match_chain
+from drywet.report import stage_sos
 
 
 @pytest.fixture(scope="module")

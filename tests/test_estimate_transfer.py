@@ -6,7 +6,12 @@ import pytest
 from drywet import io
 from drywet.chain import Chain
 from drywet.dsp import biquad
-from drywet.estimate.transfer import fit_linear_stages, linear_prefix, transfer_candidates, transfer_db
+from drywet.estimate.transfer import (
+    fit_linear_stages,
+    linear_prefix,
+    transfer_candidates,
+    transfer_db,
+)
 from drywet.report import stage_sos
 
 
@@ -51,11 +56,12 @@ def test_two_way_ignores_a_time_varying_gain(clip):
         freqs, gain, weight = transfer_db(x, y, sr, method)
         above = freqs > 100
         error[method] = weighted_rms((gain - exact_db(eq, freqs, sr))[above], weight[above])
-    assert error["two_way"] < 0.3 < 0.5 < error["h1"]
+    assert error["two_way"] < 0.3, error
+    assert error["h1"] > 0.5, error
 
 
 def test_fit_matches_the_response(clip):
-    x, sr = clip
+    _, sr = clip
     eq = Chain.from_names("eq").sample(np.random.default_rng(6))
     freqs = np.geomspace(40, 16000, 60)
     target = exact_db(eq, freqs, sr)

@@ -94,7 +94,7 @@ def test_thread_pool_gives_the_same_gradient(setup):
 
 
 def test_approx_argument_and_black_box_errors(music_short):
-    x, sr = music_short
+    _, sr = music_short
     eff = get_effect("gain")
     for kwargs, message in [({"method": "adjoint"}, "method"), ({"epsilon": 0.7}, "epsilon"), ({"input_grad": "x"}, "input_grad"),
                             ({"samples": 0}, "at least 1")]:

@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from drywet import EFFECTS, ParameterError
-from drywet.analysis.invariance import default_effects, invariance, load_extractor, mfcc_stats
+from drywet.analysis.invariance import (
+    default_effects,
+    invariance,
+    load_extractor,
+    mfcc_stats,
+)
 from drywet.cli import main
 from drywet.errors import DrywetError
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import shared
+
 from drywet import AudioError, io, metrics
 from drywet.metrics import loudness
 from drywet.metrics.spectral import mel_filterbank, mel_to_hz
@@ -186,7 +186,7 @@ def test_losses_are_finite_with_finite_gradients(name, case):
 @pytest.mark.parametrize("name", ["esr", "si_sdr_db", "logmel_l1", "mrstft", "stereo_mrstft", "mcd_db", "mae", "rms_error_db",
                                   "spectral_centroid_error_hz"])
 def test_gradcheck_losses(name):
-    fn, needs_sr, _, _ = metrics.METRICS[name]
+    fn, _, _, _ = metrics.METRICS[name]
     rng = np.random.default_rng(3)
     t = torch.tensor(rng.standard_normal((1, 2, 256)))
     e = torch.tensor(rng.standard_normal((1, 2, 256)), requires_grad=True)

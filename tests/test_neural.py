@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import shared
 
 from drywet.chain import Chain
 from drywet.errors import DrywetError, ParameterError
@@ -14,8 +15,6 @@ from drywet.estimate.blind.data import MusicCrops
 from drywet.neural.networks import TCN, WaveUNet, run_padded
 from drywet.neural.proxy import Proxy, bundled_proxy
 from drywet.neural.train import ProxyConfig, train_proxy
-
-from conftest import shared
 
 
 def test_tcn_receptive_field_is_exact_and_causality_holds():
@@ -147,7 +146,7 @@ def test_device_model_fits_a_real_black_box_pair(tmp_path):
     pairs = load_pairs([(root / "xmas.flac", root / "xmas_blackbox.flac")], 8000)
     assert pairs[0].latency > 0
     config = DeviceConfig(sample_rate=8000, channels=4, blocks=6, kernel=3, output_s=0.25, steps=60, batch=4, lr=1e-2)
-    model, report = fit_device(pairs, config, log=lambda *_: None)
+    _, report = fit_device(pairs, config, log=lambda *_: None)
     m = report["xmas -> xmas_blackbox"]
     assert m["model"]["esr"] < 0.5 * m["dry"]["esr"]
     with pytest.raises(DrywetError, match="causal"):

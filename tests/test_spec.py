@@ -109,6 +109,6 @@ def test_registry_numpy_torch_and_spec_agree(name):
 
 def test_spec_resolves_defaults():
     spec = get_effect("delay").spec
-    params, options = spec.resolve({"feedback": 0.5})
+    params, _ = spec.resolve({"feedback": 0.5})
     assert params["feedback"] == 0.5 and params["time_ms"] == spec.param("time_ms").default
     assert isinstance(spec, EffectSpec)

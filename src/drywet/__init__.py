@@ -9,4 +9,4 @@ from .registry import EFFECTS, get_effect
 
 __version__ = "0.1.0"
 
-__all__ = ["AudioError", "DependencyError", "DrywetError", "EFFECTS", "ParameterError", "get_effect", "__version__"]
+__all__ = ["EFFECTS", "AudioError", "DependencyError", "DrywetError", "ParameterError", "__version__", "get_effect"]

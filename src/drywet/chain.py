@@ -7,15 +7,16 @@ friends return new chains.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from .effects.base import Effect
 from .errors import DrywetError, ParameterError
+from .preset_files import read_preset, write_preset
 from .registry import get_effect
 
 PRESET_VERSION = 1
@@ -33,7 +34,7 @@ class Stage:
 
     @classmethod
     def create(cls, name: str, params: Mapping[str, Any] | None = None, options: Mapping[str, Any] | None = None,
-               bypass: bool = False, key: str = "") -> "Stage":
+               bypass: bool = False, key: str = "") -> Stage:
         effect = get_effect(name)
         given = dict(params or {})
         given.update(options or {})
@@ -59,7 +60,7 @@ class Chain:
         self.stages: tuple[Stage, ...] = tuple(unique)
 
     @classmethod
-    def from_names(cls, names: str | Sequence[str]) -> "Chain":
+    def from_names(cls, names: str | Sequence[str]) -> Chain:
         """``"eq,compressor,clipper"`` or a list of names/aliases -> chain with defaults."""
         if isinstance(names, str):
             names = [n for n in names.split(",") if n.strip()]
@@ -82,7 +83,7 @@ class Chain:
             return np.zeros(0)
         return np.concatenate([s.effect.spec.normalize(s.params) for s in self.stages])
 
-    def with_q(self, q: Any) -> "Chain":
+    def with_q(self, q: Any) -> Chain:
         """A copy whose parameters are set from q (numpy, shape (P,))."""
         q = np.asarray(q, dtype=np.float64)
         if q.shape != (self.num_params,):
@@ -107,7 +108,7 @@ class Chain:
         return out
 
     # -- sampling ------------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, *, random_order: bool = False, bypass_prob: float = 0.0) -> "Chain":
+    def sample(self, rng: np.random.Generator, *, random_order: bool = False, bypass_prob: float = 0.0) -> Chain:
         """New chain with every parameter drawn uniformly in normalized space.
 
         Args:
@@ -164,7 +165,7 @@ class Chain:
         return {"drywet_preset": PRESET_VERSION, "chain": stages}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Chain":
+    def from_dict(cls, data: Mapping[str, Any]) -> Chain:
         if not isinstance(data, Mapping) or "chain" not in data:
             raise DrywetError("not a drywet preset: expected a mapping with a 'chain' list")
         version = data.get("drywet_preset", PRESET_VERSION)
@@ -181,29 +182,11 @@ class Chain:
 
     def save(self, path: Any, *, overwrite: bool = False) -> Path:
         """Write a YAML (.yaml/.yml) or JSON (.json) preset; floats round-trip exactly."""
-        import yaml
-
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise DrywetError(f"{path} exists; pass overwrite=True (CLI: --overwrite) or choose another name")
-        data = self.to_dict()
-        text = json.dumps(data, indent=2) if path.suffix.lower() == ".json" else yaml.safe_dump(data, sort_keys=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return path
+        return write_preset(path, self.to_dict(), overwrite=overwrite)
 
     @classmethod
-    def load(cls, path: Any) -> "Chain":
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise DrywetError(f"preset not found: {path}")
-        try:
-            data = json.loads(path.read_text()) if path.suffix.lower() == ".json" else yaml.safe_load(path.read_text())
-        except (ValueError, yaml.YAMLError) as exc:
-            raise DrywetError(f"cannot parse preset {path}: {exc}") from exc
-        return cls.from_dict(data)
+    def load(cls, path: Any) -> Chain:
+        return cls.from_dict(read_preset(Path(path)))
 
     def describe(self) -> list[dict]:
         """Rows (stage, parameter, value, unit) for tables and reports."""

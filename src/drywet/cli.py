@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

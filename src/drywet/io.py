@@ -110,7 +110,7 @@ def write_audio(
     """
     path = Path(path)
     sr = check_sample_rate(sample_rate)
-    x3, was_2d = as_batch(np.asarray(x))
+    _, was_2d = as_batch(np.asarray(x))
     if not was_2d:
         raise AudioError("write_audio takes one (channels, samples) signal, not a batch")
     audio = np.asarray(x, dtype=np.float32)

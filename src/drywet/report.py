@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import html
 import io as _io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .chain import Chain, Stage
-from .dsp import biquad, dynamics as dyn
+from .dsp import biquad
+from .dsp import dynamics as dyn
 from .effects import filters
 
 

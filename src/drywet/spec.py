@@ -12,8 +12,9 @@ auto-encoder approach and differentiable digital signal processing" (ICASSP 2024
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -19,8 +19,9 @@ import csv
 import importlib
 import importlib.util
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -27,15 +27,16 @@ A plain chain preset (``drywet_preset``) is accepted too: every stage applied, v
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..chain import Chain, Stage
 from ..errors import DrywetError, ParameterError
+from ..preset_files import read_preset, write_preset
 from ..registry import get_effect
 
 AUGMENT_VERSION = 1
@@ -163,7 +164,7 @@ class Augment:
         self.max_effects = max_effects
 
     @classmethod
-    def from_chain(cls, chain: Chain) -> "Augment":
+    def from_chain(cls, chain: Chain) -> Augment:
         """Every stage applied with its stored values (seeds still drawn per call)."""
         draws = []
         for s in chain.stages:
@@ -213,7 +214,7 @@ class Augment:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Augment":
+    def from_dict(cls, data: Mapping[str, Any]) -> Augment:
         if isinstance(data, Mapping) and "drywet_preset" in data:
             return cls.from_chain(Chain.from_dict(data))
         if not isinstance(data, Mapping) or "effects" not in data:
@@ -224,30 +225,17 @@ class Augment:
         return cls(data["effects"], random_order=bool(data.get("random_order", False)), max_effects=data.get("max_effects"))
 
     @classmethod
-    def load(cls, path: Any) -> "Augment":
+    def load(cls, path: Any) -> Augment:
         """Read a preset file, or a bundled preset by name (see :func:`bundled_presets`)."""
-        import yaml
-
         path = Path(path)
         if not path.is_file() and str(path) in bundled_presets():
             path = bundled_presets()[str(path)]
         if not path.is_file():
             raise DrywetError(f"augmentation preset not found: {path}; bundled presets: {', '.join(bundled_presets())}")
-        try:
-            data = json.loads(path.read_text()) if path.suffix.lower() == ".json" else yaml.safe_load(path.read_text())
-        except (ValueError, yaml.YAMLError) as exc:
-            raise DrywetError(f"cannot parse augmentation preset {path}: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(read_preset(path, "augmentation preset"))
 
     def save(self, path: Any, *, overwrite: bool = False) -> Path:
-        import yaml
-
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise DrywetError(f"{path} exists; pass overwrite=True or choose another name")
-        data = self.to_dict()
-        path.write_text(json.dumps(data, indent=2) if path.suffix.lower() == ".json" else yaml.safe_dump(data, sort_keys=False))
-        return path
+        return write_preset(path, self.to_dict(), overwrite=overwrite)
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{d.effect}(p={d.p:g})" for d in self.draws)
@@ -257,7 +245,7 @@ class Augment:
 def as_generator(rng: Any) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (int, np.integer)) or isinstance(rng, (list, tuple)):
+    if rng is None or isinstance(rng, (int, np.integer, list, tuple)):
         return np.random.default_rng(rng)
     raise ParameterError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
 

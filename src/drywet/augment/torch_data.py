@@ -14,8 +14,9 @@ Seeding rules (so that workers never repeat each other and a seed reproduces an 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

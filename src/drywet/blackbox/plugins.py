@@ -10,8 +10,9 @@ optional extra: ``pip install "drywet[plugins]"``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -93,7 +93,7 @@ def design(kind: str, freq_hz: Any, q: Any, gain_db: Any, sample_rate: int, xp: 
 MAX_UNROLLED_SECTIONS = 16
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cascade_kernel(sections: int):
     """A numba kernel for a cascade of ``sections`` biquads (transposed direct form II).
 

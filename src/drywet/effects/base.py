@@ -9,8 +9,9 @@ for all effects: audio and sample-rate checks, defaults and range validation fro
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Effect:
 
     spec: EffectSpec
     numpy_kernel: Callable
-    torch_kernel: Optional[Callable] = None
+    torch_kernel: Callable | None = None
     output_channels: Callable[[int], int] = field(default=lambda c: c)
     aliases: tuple[str, ...] = ()
 

@@ -138,7 +138,7 @@ def _roundtrip_lame(x: np.ndarray, rate: int, bitrate_kbps: float, quality: int)
     import soundfile as sf
 
     peak = float(np.max(np.abs(x))) if x.size else 0.0
-    scale = peak if peak > 1.0 else 1.0  # LAME takes 16-bit PCM: keep overs from clipping
+    scale = max(1.0, peak)  # LAME takes 16-bit PCM: keep overs from clipping
     pcm = np.round(np.clip(x / scale, -1.0, 1.0) * 32767.0).astype("<i2")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(int(bitrate_kbps))
@@ -163,7 +163,7 @@ def _roundtrip_sndfile(x: np.ndarray, rate: int, codec: Codec, quality: float) -
     return y.T
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def codec_delay(codec_name: str, rate: int, channels: int, setting: float, options: tuple = ()) -> int:
     """Samples by which the decoded stream lags the input at this setting (measured).
 

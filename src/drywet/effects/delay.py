@@ -57,7 +57,7 @@ def delay_torch(x, *, sample_rate, time_ms, feedback, mix, tone_hz):
 
     length = x.shape[-1]
     d = time_ms * (sample_rate / 1000.0)  # (B,)
-    echoes, n = _sizes(length, float(d.detach().min()))
+    _, n = _sizes(length, float(d.detach().min()))
     # Per-item echo counts: items with longer delays simply have fewer echoes inside.
     k = torch.clamp(torch.floor((length - 1) / d.detach()), min=1.0)
     w = 2.0 * math.pi * torch.fft.rfftfreq(n, dtype=x.dtype, device=x.device)

@@ -4,4 +4,4 @@ black box, and chains that mix autodiff, approximated gradients and neural proxi
 from .approx import ApproxGradEffect, approximate_gradient
 from .through import METHODS, ThroughChain
 
-__all__ = ["ApproxGradEffect", "approximate_gradient", "METHODS", "ThroughChain"]
+__all__ = ["METHODS", "ApproxGradEffect", "ThroughChain", "approximate_gradient"]

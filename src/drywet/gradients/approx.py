@@ -20,8 +20,9 @@ process pool when ``workers > 1``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

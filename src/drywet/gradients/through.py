@@ -16,7 +16,8 @@ gradient.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -83,11 +84,11 @@ class ThroughChain:
             for s in chain.stages if self.methods[s.key] in ("spsa", "fd")
         }
 
-    def train(self, mode: bool = True) -> "ThroughChain":
+    def train(self, mode: bool = True) -> ThroughChain:
         self.training = mode
         return self
 
-    def eval(self) -> "ThroughChain":
+    def eval(self) -> ThroughChain:
         return self.train(False)
 
     def __call__(self, x: Any, q: Any) -> Any:
@@ -120,4 +121,4 @@ class ThroughChain:
         return y_proxy
 
 
-__all__ = ["ThroughChain", "METHODS", "BlackBoxError"]
+__all__ = ["METHODS", "BlackBoxError", "ThroughChain"]

@@ -20,7 +20,12 @@ from .losses import (
     spectral_centroid_error,
     stereo_mrstft,
 )
-from .loudness import integrated_loudness, loudness_range, momentary_loudness, short_term_loudness
+from .loudness import (
+    integrated_loudness,
+    loudness_range,
+    momentary_loudness,
+    short_term_loudness,
+)
 
 # name -> (function, needs sample_rate, unit, "lower" or "higher" is better)
 METRICS = {

@@ -16,7 +16,8 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..audio import as_batch, check_sample_rate
 from ..errors import AudioError

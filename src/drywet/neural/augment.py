@@ -5,7 +5,7 @@ and silences that music crops alone rarely give (a compressor's behaviour depend
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -48,5 +48,8 @@ def mixup(x: np.ndarray, y: np.ndarray, q: np.ndarray, rng: np.random.Generator,
     linear in its input and parameters; used as a regularizer, off by default."""
     lam = rng.beta(alpha, alpha, size=(x.shape[0], 1, 1)).astype(np.float32)
     perm = rng.permutation(x.shape[0])
-    mix = lambda a, l: l * a + (1 - l) * a[perm]  # noqa: E731
+
+    def mix(a, weight):
+        return weight * a + (1 - weight) * a[perm]
+
     return mix(x, lam), mix(y, lam), mix(q, lam[:, :, 0]) if q.size else q

@@ -10,9 +10,9 @@ to the same metrics for "no model" (wet vs dry), so the gain is visible.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -53,7 +53,7 @@ class Proxy:
         self.meta = dict(meta or {})
 
     @classmethod
-    def build(cls, chain: Chain, *, sample_rate: int, network: str = "tcn", order_conditioning: bool = False, **config) -> "Proxy":
+    def build(cls, chain: Chain, *, sample_rate: int, network: str = "tcn", order_conditioning: bool = False, **config) -> Proxy:
         if network not in NETWORKS:
             raise ParameterError(f"network must be one of {list(NETWORKS)}, not {network!r}")
         extra = len(order_permutations(len(chain))) if order_conditioning else 0
@@ -145,7 +145,7 @@ class Proxy:
         return weights.save(path, self.network, info)
 
     @classmethod
-    def load(cls, path: Any) -> "Proxy":
+    def load(cls, path: Any) -> Proxy:
         path, info = weights.read_info(path)
         options = info.get("options", {})
         chain = Chain([Stage.create(name, options=options.get(name)) for name in info["chain"]])

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ..chain import Chain, Stage
 from .. import weights
+from ..chain import Chain, Stage
 from ..errors import BlackBoxError, DrywetError
 from ..estimate.blind.data import MusicCrops
 from .augment import augment_crop, mixup

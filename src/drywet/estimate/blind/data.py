@@ -9,8 +9,8 @@ Splits are by recording, never by crop. For ../shared/data (our tables):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class MusicCrops:
         self._setup(signals, sample_rate, crop_samples, f"among {len(files)} files", mix)
 
     @classmethod
-    def from_signals(cls, signals: Sequence[np.ndarray], *, sample_rate: int, crop_samples: int, mix: float = 0.0) -> "MusicCrops":
+    def from_signals(cls, signals: Sequence[np.ndarray], *, sample_rate: int, crop_samples: int, mix: float = 0.0) -> MusicCrops:
         """Crops of 1-D signals already in memory at ``sample_rate``."""
         self = cls.__new__(cls)
         self._setup([np.asarray(s, dtype=np.float32) for s in signals], sample_rate, crop_samples, "in memory", mix)

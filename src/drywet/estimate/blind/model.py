@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ... import weights
 from ...audio import as_batch, check_sample_rate
 from ...chain import Chain
 from ...errors import AudioError, DrywetError
-from ... import weights
 from ...weights import chain_spec
 
 SETTINGS = {"eq": "parametric_eq", "compressor": "compressor", "clipper": "clipper", "chain": "parametric_eq,compressor,clipper"}
@@ -93,7 +93,7 @@ class BlindEstimator:
         return weights.save(path, self.network, info)
 
     @classmethod
-    def load(cls, path: Any) -> "BlindEstimator":
+    def load(cls, path: Any) -> BlindEstimator:
         import torch
 
         from .networks import AnalysisNetwork

@@ -76,7 +76,7 @@ def _render_step(seed) -> tuple:
     return render_batch(chain, crops, np.random.default_rng(seed), batch, synthesis)
 
 
-def training_batches(config: "TrainConfig", chain: Chain, crops: MusicCrops, synthesis: Chain | None = None):
+def training_batches(config: TrainConfig, chain: Chain, crops: MusicCrops, synthesis: Chain | None = None):
     """Yield the ``config.steps`` training batches (x, y, q), rendered by ``config.workers`` processes."""
     seeds = ((config.seed, step) for step in range(1, config.steps + 1))
     if config.workers <= 0:
