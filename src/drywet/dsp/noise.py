@@ -23,8 +23,10 @@ def colored_noise(rng: np.random.Generator, shape: tuple, sample_rate: int, colo
         shaping = np.maximum(freqs, LOWEST_COLORED_HZ) ** (-alpha / 2.0)
         shaping[0] = 0.0
         white = np.fft.irfft(np.fft.rfft(white, axis=-1) * shaping, n, axis=-1)
-    rms = np.sqrt(np.mean(white**2, axis=-1, keepdims=True))
-    return white / np.maximum(rms, 1e-12)
+    # sum of squares by einsum and an in-place scale: no temporary the size of the noise
+    rms = np.sqrt(np.einsum("...i,...i->...", white, white)[..., None] / n)
+    white *= 1.0 / np.maximum(rms, 1e-12)
+    return white
 
 
 def signal_rms(x: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from ..dsp.biquad import MAX_FREQ_FRACTION
+from ..dsp.biquad import MAX_FREQ_FRACTION, sosfilt_numpy
 from ..dsp.noise import rng_for
 from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
@@ -70,7 +70,7 @@ def band_limit_numpy(x, *, sample_rate, low_cut_hz, high_cut_hz, order):
         sections.append(signal.butter(order, high_cut_hz, "lowpass", fs=sample_rate, output="sos"))
     if low_cut_hz >= MAX_FREQ_FRACTION * sample_rate:
         return np.zeros_like(x)  # the pass band is above Nyquist: nothing survives
-    return signal.sosfilt(np.concatenate(sections), x, axis=-1)
+    return sosfilt_numpy(np.concatenate(sections), x)
 
 
 def sample_rate_reduction_numpy(x, *, sample_rate, target_rate_hz):
