@@ -13,7 +13,8 @@ convolution with a real room impulse response from ../shared/data/irs.
 
 Both MP3 encoders run LAME at quality 7 (audiomentations' default).
 
-Each library processes the same clips with 1 and 2 worker processes (a process pool, clips
+Per-stage times of both (each effect alone on one clip) come first. Each library processes
+the same clips with 1 and 2 worker processes (a process pool, clips
 spread over the workers); the time is the wall time of the whole pass after a warm-up pass
 (numba compilation, codec calibration, IR cache). Prints x real-time and files per second.
 """
@@ -119,9 +120,22 @@ def drywet_breakdown(x: np.ndarray) -> None:
     print(f"  {'whole chain':16s} {1e3 * best_time(lambda: aug(x, sample_rate=SR, rng=0), 5):7.1f}")
 
 
+def audiomentations_breakdown(x: np.ndarray) -> None:
+    """The same for audiomentations: each transform of the chain alone on the clip (best of 5)."""
+    from timing import best_time
+
+    print(f"audiomentations, one {CLIP_S:g} s stereo clip, ms per transform (best of 5):")
+    compose = _audiomentations_setup()
+    for transform in compose.transforms:
+        seconds = best_time(lambda transform=transform: transform(samples=x, sample_rate=SR), 5)
+        print(f"  {type(transform).__name__:22s} {1e3 * seconds:7.1f}")
+    print(f"  {'whole chain':22s} {1e3 * best_time(lambda: compose(samples=x, sample_rate=SR), 5):7.1f}")
+
+
 def main() -> None:
     data = clips()
     drywet_breakdown(data[0])
+    audiomentations_breakdown(data[0])
     audio_s = len(data) * CLIP_S
     print(f"{len(data)} clips x {CLIP_S:g} s stereo {SR} Hz of real music ({audio_s:g} s)")
     print(f"{'library':16s} {'workers':>7s} {'wall s':>7s} {'x real-time':>11s} {'files/s':>8s}")
