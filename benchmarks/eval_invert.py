@@ -5,6 +5,7 @@ parameters) and declipping.
     python benchmarks/eval_invert.py --blind-only     # section 4 alone
     python benchmarks/eval_invert.py --blind-only eq  # its first row alone (the same draws)
     python benchmarks/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
+    python benchmarks/eval_invert.py --blind-chain-parts  # where section 4's chain row loses (5 min)
 
 Audio: 10 s excerpts (from 30 s) of the three songs in ../shared/data/music, stereo 44.1 kHz,
 processed in float32 as files would be. Parameters are drawn uniformly in normalized space.
@@ -19,6 +20,8 @@ processed in float32 as files would be. Parameters are drawn uniformly in normal
    and the Bach chorale mix, which the bundled estimators never saw) estimated from the wet
    audio alone, then inverted with the estimates as they are and made consistent with the
    audio: log-mel distance of x_hat and of y to x (the issue's target: at most half).
+   --blind-chain-parts: the chain row's draws inverted with some stages' parameters known,
+   to show which estimate limits the blind chain inversion.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ def main() -> None:
     warnings.simplefilter("ignore", InversionWarning)
     if "--choose-slope" in sys.argv:
         choose_slope(np.random.default_rng(5))
+        return
+    if "--blind-chain-parts" in sys.argv:
+        blind_chain_parts(np.random.default_rng(1))
         return
     if "--blind-only" in sys.argv:
         chosen = sys.argv[sys.argv.index("--blind-only") + 1 :]
@@ -126,7 +132,7 @@ def blind_section(rng, per_recording: int = 8, settings: tuple = BLIND_SETTINGS)
 
     print("4. blind estimation then inversion: log-mel L1 to x (lower is better); inverted with the estimates as")
     print("   they are, and made consistent with the audio first (invert_chain(..., estimated=True), drywet invert --estimate)")
-    tests = [excerpt(SHARED / "music" / "brahms_hungarian_dance_5.ogg", 10.0), excerpt(SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac", 5.0)]
+    tests = blind_test_excerpts()
     unknown = set(settings) - set(BLIND_SETTINGS)
     if unknown:
         raise SystemExit(f"unknown settings {sorted(unknown)}; choose among {', '.join(BLIND_SETTINGS)}")
@@ -149,6 +155,49 @@ def blind_section(rng, per_recording: int = 8, settings: tuple = BLIND_SETTINGS)
             ratio = after / before
             print(f"     {label:13s} loss(x_hat, x) median {np.median(after):.3f}  ratio median {np.median(ratio):.2f}  "
                   f"mean {ratio.mean():.2f}  <= 0.5: {np.mean(ratio <= 0.5):.0%}  > 1: {np.mean(ratio > 1):.0%}")
+
+
+def blind_test_excerpts() -> list:
+    """The two test recordings the bundled estimators never saw: Brahms and the Bach mix."""
+    return [excerpt(SHARED / "music" / "brahms_hungarian_dance_5.ogg", 10.0),
+            excerpt(SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac", 5.0)]
+
+
+def blind_chain_parts(rng, per_recording: int = 8) -> None:
+    """Section 4's chain row (the same draws), inverted with the blind estimates of some stages
+    replaced by the true parameters: which estimate keeps the ratio above the target?"""
+    import torch
+
+    from drywet.estimate.blind import SETTINGS, bundled_estimator
+    from drywet.metrics import logmel_l1
+
+    tests = blind_test_excerpts()
+    for setting in BLIND_SETTINGS[:-1]:  # skip the draws of the single-effect rows
+        for _ in range(len(tests) * per_recording):
+            Chain.from_names(SETTINGS[setting]).sample(rng)
+    estimator = bundled_estimator("chain")
+    variants = {  # which stages are inverted, and with what: E estimated, T true
+        "E E E  (section 4)": "EEE", "T T T  (all true)": "TTT", "T - -  (true EQ alone)": "T--",
+        "T E E  (true EQ)": "TEE", "E T T  (true compressor and clipper)": "ETT", "E - -  (estimated EQ alone)": "E--",
+    }
+    ratios = {name: [] for name in variants}
+    for x, sr in tests:
+        x = x / np.abs(x).max()
+        for _ in range(per_recording):
+            chain = Chain.from_names(SETTINGS["chain"]).sample(rng)
+            y = chain(x, sample_rate=sr)
+            estimate = estimator.estimate(y, sample_rate=sr)
+            before = float(logmel_l1(torch.tensor(x), torch.tensor(y, dtype=torch.float32), sample_rate=sr))
+            for name, code in variants.items():
+                stages = [{"E": e, "T": t}[c] for c, e, t in zip(code, estimate.stages, chain.stages) if c != "-"]
+                # estimates are made consistent with the audio (as drywet invert --estimate does); true ones never change
+                x_hat = invert_chain(y, Chain(stages), sample_rate=sr, estimated="E" in code).audio
+                after = float(logmel_l1(torch.tensor(x), torch.tensor(x_hat, dtype=torch.float32), sample_rate=sr))
+                ratios[name].append(after / before)
+    print("4b. blind chain inversion by part, log-mel ratio loss(x_hat, x) / loss(y, x) over the chain row's 16 draws")
+    for name, r in ratios.items():
+        r = np.array(r)
+        print(f"   {name:38s} median {np.median(r):.3f}  mean {r.mean():.3f}  <= 0.5: {np.mean(r <= 0.5):.0%}  > 1: {np.mean(r > 1):.0%}")
 
 
 def choose_slope(rng, per_excerpt: int = 8) -> None:
