@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda")
     parser.add_argument("--workers", type=int, default=0, help="processes rendering training batches")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--ema", type=float, help="validate and keep a moving average of the weights with this decay (e.g. 0.99)")
     parser.add_argument("--max-minutes", type=float, help="stop early (keeping what was trained) past this time, e.g. inside a leased machine's call limit")
     parser.add_argument("--out", default=str(BUNDLED))
     args = parser.parse_args()
@@ -63,7 +64,7 @@ def main() -> None:
         init = str(Path(args.init) / f"{setting}.safetensors") if args.init else None
         config = TrainConfig(SETTINGS[setting], encoder=args.encoder, mode=args.mode, steps=args.steps, lr=args.lr,
                              init=init, keep_best=args.keep_best, valid_items=args.valid_items, device=args.device, workers=args.workers,
-                             max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
+                             max_seconds=None if args.max_minutes is None else 60 * args.max_minutes, ema=args.ema)
         estimator = train(config, train_crops, valid_crops, log=lambda m: print(m, flush=True))
         estimator.meta["command"] = "python " + " ".join(sys.argv)
         path = estimator.save(Path(args.out) / setting)

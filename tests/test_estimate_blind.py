@@ -119,6 +119,33 @@ def test_fine_tuning_starts_from_saved_weights_and_keeps_the_best(tmp_path, crop
               crops, None, log=lambda m: None)
 
 
+def test_weight_average_is_the_exponential_moving_average_and_is_what_training_returns(crops):
+    from drywet.estimate.blind.train import _WeightAverage
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    w0 = net[0].weight.detach().clone()
+    average = _WeightAverage(net, 0.9)
+    with torch.no_grad():
+        net[0].weight.add_(1.0)
+        net[1].running_mean.fill_(5.0)
+    average.update(net)
+    torch.testing.assert_close(average.state["0.weight"], 0.9 * w0 + 0.1 * (w0 + 1.0))
+    assert torch.equal(average.state["1.running_mean"], torch.full((2,), 5.0))  # buffers are copied, not averaged
+    # the validation scores are those of the averaged weights, and the averaged weights are returned
+    config = TrainConfig("gain", encoder="te", mode="param", steps=6, batch=4, lr=3e-3, sample_rate=SR, crop_s=0.5,
+                         hidden=(32,), valid_every=3, ema=0.5)
+    est = train(config, crops, crops, log=lambda m: None)
+    _, yv, q = render_batch(est.chain, crops, np.random.default_rng(12345), 64)
+    with torch.no_grad():
+        mse = float(torch.mean((est.network(torch.from_numpy(yv)) - torch.from_numpy(q)) ** 2))
+    assert mse == pytest.approx(config.history[-1]["valid_mse_q"], rel=1e-5) and est.meta["ema"] == 0.5
+    raw = train(TrainConfig("gain", encoder="te", mode="param", steps=6, batch=4, lr=3e-3, sample_rate=SR, crop_s=0.5,
+                            hidden=(32,), valid_every=3), crops, None, log=lambda m: None)
+    assert not torch.equal(raw.network.head.mlp[0].weight, est.network.head.mlp[0].weight)  # same seed, not averaged
+    with pytest.raises(DrywetError, match="moving average"):
+        train(TrainConfig("gain", steps=1, ema=1.0), crops, None, log=lambda m: None)
+
+
 def test_bad_input_is_refused_and_short_clips_are_padded(crops):
     config = TrainConfig("gain", encoder="tfe", steps=1, batch=4, sample_rate=SR, crop_s=0.5, hidden=(8,))
     est = train(config, crops, None, log=lambda m: None)

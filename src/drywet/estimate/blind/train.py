@@ -10,6 +10,7 @@ with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class TrainConfig:
     device: str = "cpu"  # torch device of the network ("cuda" on a GPU machine)
     workers: int = 0  # processes rendering training batches (0: in the training process)
     max_seconds: float | None = None  # stop early (after a validation) once training has run this long
+    ema: float | None = None  # decay of an exponential moving average of the weights (e.g. 0.99): validated and kept instead of the raw weights
     history: list = field(default_factory=list)
 
 
@@ -93,6 +95,8 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
 
     if config.mode not in ("param", "audio"):
         raise DrywetError(f"mode must be 'param' or 'audio', not {config.mode!r}")
+    if config.ema is not None and not 0.0 < config.ema < 1.0:
+        raise DrywetError(f"ema is the decay of the weights' moving average, in (0, 1) (e.g. 0.99), not {config.ema!r}")
     torch.manual_seed(config.seed)
     chain = Chain.from_names(config.effects)
     synthesis = Chain.from_names(config.synthesis) if config.synthesis else None
@@ -114,6 +118,7 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     valid = render_batch(chain, valid_crops, np.random.default_rng(12345), config.valid_items, synthesis) if valid_crops else None
     best = (np.inf, None)
     stopped = None
+    ema = _WeightAverage(net, config.ema) if config.ema is not None else None
     t0 = time.time()
     for step, (x, y, q) in enumerate(training_batches(config, chain, train_crops, synthesis), start=1):
         loss = _loss(config, chain, net, x, y, q)
@@ -122,24 +127,31 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
         opt.step()
         sched.step()
+        if ema is not None:
+            ema.update(net)
         if valid is not None and (step % config.valid_every == 0 or step == config.steps):
-            row = {"step": step, "train_loss": float(loss.detach()), **_validate(config, chain, net, valid), "seconds": time.time() - t0}
+            with _averaged(net, ema):
+                scores = _validate(config, chain, net, valid)
+            row = {"step": step, "train_loss": float(loss.detach()), **scores, "seconds": time.time() - t0}
             config.history.append(row)
             score = row["valid_logmel"] if config.mode == "audio" else row["valid_mse_q"]
             if config.keep_best and score < best[0]:
-                best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
+                with _averaged(net, ema):
+                    best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
             extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
             log(f"step {step:5d}  train {row['train_loss']:.4f}  valid MSE_q {row['valid_mse_q']:.4f}{extra}  ({row['seconds']:.0f} s)")
             if config.max_seconds is not None and row["seconds"] > config.max_seconds and step < config.steps:
                 log(f"stopped at step {step}: past max_seconds={config.max_seconds:g}")
                 stopped = step
                 break
+    if ema is not None:  # the average is the trained network
+        net.load_state_dict(ema.state)
     net.cpu()
     if best[1] is not None:
         net.load_state_dict(best[1])
     net.eval()
     meta = {"encoder": config.encoder, "hidden": list(config.hidden), "mode": config.mode, "steps": config.steps,
-            "batch": config.batch, "lr": config.lr, "synthesis": config.synthesis, "history": config.history}
+            "batch": config.batch, "lr": config.lr, "synthesis": config.synthesis, "ema": config.ema, "history": config.history}
     if start is not None:  # how the starting weights were made, so the whole recipe stays on record
         meta["init"] = {"path": str(config.init), "command": start.meta.get("command"), "steps": start.meta.get("steps"),
                         "mode": start.meta.get("mode"), "data": start.meta.get("data"), "init": start.meta.get("init")}
@@ -148,6 +160,40 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
     if stopped is not None:
         meta["stopped_at_step"] = stopped
     return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
+
+
+class _WeightAverage:
+    """Exponential moving average of a network's parameters (Polyak averaging); buffers
+    (BatchNorm statistics) are copied from the network as they are."""
+
+    def __init__(self, net, decay: float):
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    def update(self, net) -> None:
+        import torch
+
+        with torch.no_grad():
+            params = dict(net.named_parameters())
+            for k, v in net.state_dict().items():
+                if k in params and v.is_floating_point():
+                    self.state[k].mul_(self.decay).add_(v, alpha=1.0 - self.decay)
+                else:
+                    self.state[k].copy_(v)
+
+
+@contextlib.contextmanager
+def _averaged(net, ema: _WeightAverage | None):
+    """Run the block with the averaged weights in ``net`` (nothing changes without ``ema``)."""
+    if ema is None:
+        yield
+        return
+    raw = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    net.load_state_dict(ema.state)
+    try:
+        yield
+    finally:
+        net.load_state_dict(raw)
 
 
 def _validate(config, chain, net, valid) -> dict:
