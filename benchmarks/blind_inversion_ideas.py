@@ -1,0 +1,205 @@
+"""Ideas for blind inversion that were measured and not adopted (the numbers are in the team's
+issue notes). Each compares against what `drywet invert --estimate` does today
+(invert_chain(..., estimated=True) with the bundled estimator); ratio = log-mel L1 of x_hat
+to x over that of y to x (the #6 target: at most 0.5).
+
+    python benchmarks/blind_inversion_ideas.py peel                  # stage-by-stage estimation
+    python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
+    python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
+    python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
+
+test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
+valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track in
+.blinddata/rest_valid (benchmarks/blind_extra_music.py --rest), 3 draws each.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from eval_invert import BLIND_SETTINGS, SHARED, blind_test_excerpts
+
+from drywet import io
+from drywet.chain import Chain
+from drywet.estimate.blind import SETTINGS, bundled_estimator
+from drywet.estimate.blind import model as blind_model
+from drywet.estimate.blind.data import music_files, split_files
+from drywet.invert import InversionWarning, invert_chain
+from drywet.invert.dynamics import invert_compressor
+from drywet.metrics import logmel_l1
+
+SR = 44100
+REPO = Path(__file__).resolve().parents[1]
+
+
+def log_mel(x, a) -> float:
+    return float(logmel_l1(torch.tensor(x), torch.tensor(np.asarray(a), dtype=torch.float32), sample_rate=SR))
+
+
+def invert(y, stages) -> np.ndarray:
+    return invert_chain(y, Chain(list(stages)), sample_rate=SR, estimated=True).audio
+
+
+def summary(name: str, ratios) -> None:
+    r = np.array(ratios)
+    print(f"   {name:26s} median {np.median(r):.3f}  mean {r.mean():.3f}  <= 0.5: {np.mean(r <= 0.5):.0%}  > 1: {np.mean(r > 1):.0%}", flush=True)
+
+
+def clips(split: str):
+    """(peak-normalized clips, draws per clip, generator)."""
+    if split == "test":
+        return [x / np.abs(x).max() for x, _ in blind_test_excerpts()], 8, np.random.default_rng(1)
+    files = split_files(SHARED, "valid") + music_files(REPO / ".blinddata" / "rest_valid")
+    out = []
+    for f in files:
+        x, _ = io.read_audio(f, sample_rate=SR)
+        start = min(30 * SR, max(0, x.shape[-1] - 10 * SR))
+        x = np.ascontiguousarray(x[:, start : start + 10 * SR])
+        out.append(x / np.abs(x).max())
+    return out, 3, np.random.default_rng(11)
+
+
+def skip_draws(rng, setting: str, count: int) -> None:
+    """Consume the draws eval_invert's section 4 makes before ``setting``'s row."""
+    for earlier in BLIND_SETTINGS[: BLIND_SETTINGS.index(setting)]:
+        for _ in range(count):
+            Chain.from_names(SETTINGS[earlier]).sample(rng)
+
+
+def peel() -> None:
+    """The chain estimated stage by stage with the single-effect estimators, each on the audio
+    with the later stages already inverted (clipper on y, compressor, then EQ)."""
+    xs, per, rng = clips("test")
+    skip_draws(rng, "chain", len(xs) * per)
+    est = {s: bundled_estimator(s) for s in SETTINGS}
+    ratios = {"chain estimator (today)": [], "peeled": []}
+    for x in xs:
+        for _ in range(per):
+            y = Chain.from_names(SETTINGS["chain"]).sample(rng)(x, sample_rate=SR)
+            before = log_mel(x, y)
+            ratios["chain estimator (today)"].append(log_mel(x, invert(y, est["chain"].estimate(y, sample_rate=SR).stages)) / before)
+            a = invert(y, est["clipper"].estimate(y, sample_rate=SR).stages)
+            b = invert(a, est["compressor"].estimate(a, sample_rate=SR).stages)
+            ratios["peeled"].append(log_mel(x, invert(b, est["eq"].estimate(b, sample_rate=SR).stages)) / before)
+    print("chain row, test recordings:")
+    for name, r in ratios.items():
+        summary(name, r)
+
+
+def windows() -> None:
+    """The blind EQ's analysis windows on 10 s clips: length and how many of the loudest."""
+    xs, per, rng = clips("test")
+    est = bundled_estimator("eq")
+    configs = [(1.5, 8), (1.5, 100), (3.0, 8), (5.0, 8), (10.0, 1)]
+    ratios = {c: [] for c in configs}
+    default = (est.window, blind_model.MAX_WINDOWS)
+    try:
+        for x in xs:
+            for _ in range(per):
+                y = Chain.from_names(SETTINGS["eq"]).sample(rng)(x, sample_rate=SR)
+                before = log_mel(x, y)
+                for seconds, count in configs:
+                    est.window, blind_model.MAX_WINDOWS = int(seconds * SR), count
+                    ratios[seconds, count].append(log_mel(x, invert(y, est.estimate(y, sample_rate=SR).stages)) / before)
+    finally:
+        est.window, blind_model.MAX_WINDOWS = default
+    print("eq row, test recordings (today: 1.5 s windows, the 8 loudest):")
+    for (seconds, count), r in ratios.items():
+        summary(f"{seconds:g} s windows, {count} loudest", r)
+
+
+def partial_compressor(split: str) -> None:
+    """Add back only a fraction of the gain the estimated compressor took (1: the inverse)."""
+    xs, per, rng = clips(split)
+    if split == "test":
+        skip_draws(rng, "compressor", len(xs) * per)
+    est = bundled_estimator("compressor")
+    fractions = (1.0, 0.75, 0.5, 0.25)
+    ratios = {f: [] for f in fractions}
+    for x in xs:
+        for _ in range(per):
+            y = Chain.from_names(SETTINGS["compressor"]).sample(rng)(x, sample_rate=SR)
+            p = est.estimate(y, sample_rate=SR).stages[0].params
+            _, gain_db = invert_compressor(y[None], sample_rate=SR, threshold_db=p["threshold_db"], ratio=p["ratio"],
+                                           attack_ms=p["attack_ms"], release_ms=p["release_ms"], knee_db=p["knee_db"],
+                                           makeup_db=p["makeup_db"])
+            before = log_mel(x, y)
+            for f in fractions:  # the makeup is a constant gain: irrelevant to the RMS-normalized loss
+                ratios[f].append(log_mel(x, y * 10 ** (f * gain_db[0] / 20)) / before)
+    print(f"compressor row, {split}:")
+    for f, r in ratios.items():
+        summary(f"fraction {f:g} of the gain", r)
+
+
+NFFT, HOP = 4096, 1024
+
+
+def long_term_spectrum_db(x) -> np.ndarray:
+    """Mean power spectrum (dB, rfft bins of NFFT) of the mono RMS-normalized signal,
+    smoothed over 1/3 octave."""
+    mono = x.mean(0)
+    mono = mono / (np.sqrt(np.mean(mono**2)) + 1e-12)
+    frames = np.lib.stride_tricks.sliding_window_view(mono, NFFT)[::HOP] * np.hanning(NFFT)
+    db = 10 * np.log10(np.mean(np.abs(np.fft.rfft(frames, axis=-1)) ** 2, axis=0) + 1e-10)
+    freqs = np.fft.rfftfreq(NFFT, 1 / SR)
+    lo, hi = freqs * 2 ** (-1 / 6), np.maximum(freqs * 2 ** (1 / 6), 1.5 * freqs[1])
+    cumulative = np.concatenate([[0.0], np.cumsum(db)])
+    a, b = np.searchsorted(freqs, lo), np.searchsorted(freqs, hi, side="right")
+    return np.where(b > a, (cumulative[b] - cumulative[a]) / np.maximum(b - a, 1), db)
+
+
+def spectrum_prior(split: str) -> None:
+    """After today's inversion, move the long-term spectrum part of the way toward the mean
+    of the training music's (Hobbs, MacLeod and the game music of .blinddata)."""
+    train = [f for f in split_files(SHARED, "train") if "music" in str(f)]
+    train += music_files(REPO / ".blinddata" / "extra") + music_files(REPO / ".blinddata" / "rest_train")
+    spectra = []
+    for f in train:
+        x, _ = io.read_audio(f, sample_rate=SR)
+        if x.shape[-1] > 10 * SR:
+            spectra.append(long_term_spectrum_db(x[:, : 120 * SR]))
+    prior = np.mean(spectra, axis=0)
+    print(f"prior: {len(spectra)} recordings")
+
+    def toward_prior(y, strength):
+        gain = np.clip(strength * (prior - long_term_spectrum_db(y)), -24, 24)
+        gain -= np.median(gain)
+        spectrum = np.fft.rfft(y, axis=-1)
+        gain = np.interp(np.fft.rfftfreq(y.shape[-1], 1 / SR), np.fft.rfftfreq(NFFT, 1 / SR), gain)
+        return np.fft.irfft(spectrum * 10 ** (gain / 20), y.shape[-1], axis=-1)
+
+    xs, per, rng = clips(split)
+    est = bundled_estimator("eq")
+    strengths = (0.0, 0.15, 0.25, 0.5)
+    ratios = {s: [] for s in strengths}
+    for x in xs:
+        for _ in range(per):
+            y = Chain.from_names(SETTINGS["eq"]).sample(rng)(x, sample_rate=SR)
+            x_hat = invert(y, est.estimate(y, sample_rate=SR).stages)
+            before = log_mel(x, y)
+            for s in strengths:
+                ratios[s].append(log_mel(x, toward_prior(x_hat, s) if s else x_hat) / before)
+    print(f"eq row, {split} (strength 0: today's inversion):")
+    for s, r in ratios.items():
+        summary(f"strength {s:g}", r)
+
+
+def main() -> None:
+    warnings.simplefilter("ignore", InversionWarning)
+    command, *rest = sys.argv[1:] or ["help"]
+    if command == "peel":
+        peel()
+    elif command == "windows":
+        windows()
+    elif command in ("partial-compressor", "spectrum-prior") and rest and rest[0] in ("test", "valid"):
+        (partial_compressor if command == "partial-compressor" else spectrum_prior)(rest[0])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
