@@ -1,11 +1,13 @@
-"""Ideas for blind inversion that were measured and not adopted (the numbers are in the team's
-issue notes). Each compares against what `drywet invert --estimate` does today
-(invert_chain(..., estimated=True) with the bundled estimator); ratio = log-mel L1 of x_hat
-to x over that of y to x (the #6 target: at most 0.5).
+"""Ideas for blind inversion, measured (the numbers are in the team's issue notes); only
+partial-compressor was adopted (drywet.invert.BLIND_DYNAMICS_STRENGTH). Each compares against
+invert_chain(..., estimated=True) with the bundled estimator and the exact dynamics inverse
+(partial-eq: with half of it); ratio = log-mel L1 of x_hat to x over that of y to x (the #6
+target: at most 0.5).
 
     python benchmarks/blind_inversion_ideas.py peel                  # stage-by-stage estimation
     python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
     python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
+    python benchmarks/blind_inversion_ideas.py partial-eq test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
@@ -24,12 +26,11 @@ import torch
 from eval_invert import BLIND_SETTINGS, SHARED, blind_test_excerpts
 
 from drywet import io
-from drywet.chain import Chain
+from drywet.chain import Chain, Stage
 from drywet.estimate.blind import SETTINGS, bundled_estimator
 from drywet.estimate.blind import model as blind_model
 from drywet.estimate.blind.data import music_files, split_files
 from drywet.invert import InversionWarning, invert_chain
-from drywet.invert.dynamics import invert_compressor
 from drywet.metrics import logmel_l1
 
 SR = 44100
@@ -40,8 +41,8 @@ def log_mel(x, a) -> float:
     return float(logmel_l1(torch.tensor(x), torch.tensor(np.asarray(a), dtype=torch.float32), sample_rate=SR))
 
 
-def invert(y, stages) -> np.ndarray:
-    return invert_chain(y, Chain(list(stages)), sample_rate=SR, estimated=True).audio
+def invert(y, stages, dynamics_strength: float = 1.0) -> np.ndarray:
+    return invert_chain(y, Chain(list(stages)), sample_rate=SR, estimated=True, dynamics_strength=dynamics_strength).audio
 
 
 def summary(name: str, ratios) -> None:
@@ -113,26 +114,49 @@ def windows() -> None:
 
 
 def partial_compressor(split: str) -> None:
-    """Add back only a fraction of the gain the estimated compressor took (1: the inverse)."""
-    xs, per, rng = clips(split)
-    if split == "test":
-        skip_draws(rng, "compressor", len(xs) * per)
-    est = bundled_estimator("compressor")
+    """Add back only a fraction of the gain the estimated compressor took (1: the inverse), on
+    the compressor row and on the chain row (invert_chain's dynamics_strength). This chose
+    drywet.invert.BLIND_DYNAMICS_STRENGTH."""
     fractions = (1.0, 0.75, 0.5, 0.25)
-    ratios = {f: [] for f in fractions}
-    for x in xs:
-        for _ in range(per):
-            y = Chain.from_names(SETTINGS["compressor"]).sample(rng)(x, sample_rate=SR)
-            p = est.estimate(y, sample_rate=SR).stages[0].params
-            _, gain_db = invert_compressor(y[None], sample_rate=SR, threshold_db=p["threshold_db"], ratio=p["ratio"],
-                                           attack_ms=p["attack_ms"], release_ms=p["release_ms"], knee_db=p["knee_db"],
-                                           makeup_db=p["makeup_db"])
-            before = log_mel(x, y)
-            for f in fractions:  # the makeup is a constant gain: irrelevant to the RMS-normalized loss
-                ratios[f].append(log_mel(x, y * 10 ** (f * gain_db[0] / 20)) / before)
-    print(f"compressor row, {split}:")
-    for f, r in ratios.items():
-        summary(f"fraction {f:g} of the gain", r)
+    for row in ("compressor", "chain"):
+        xs, per, rng = clips(split)
+        if split == "test":
+            skip_draws(rng, row, len(xs) * per)
+        est = bundled_estimator(row)
+        ratios = {f: [] for f in fractions}
+        for x in xs:
+            for _ in range(per):
+                y = Chain.from_names(SETTINGS[row]).sample(rng)(x, sample_rate=SR)
+                stages = est.estimate(y, sample_rate=SR).stages
+                before = log_mel(x, y)
+                for f in fractions:
+                    ratios[f].append(log_mel(x, invert(y, stages, dynamics_strength=f)) / before)
+        print(f"{row} row, {split}:")
+        for f, r in ratios.items():
+            summary(f"fraction {f:g} of the gain", r)
+
+
+def partial_eq(split: str) -> None:
+    """Invert only a fraction of each estimated EQ gain (in dB), on the EQ and chain rows."""
+    fractions = (1.0, 0.75, 0.5)
+    for row in ("eq", "chain"):
+        xs, per, rng = clips(split)
+        if split == "test":
+            skip_draws(rng, row, len(xs) * per)
+        est = bundled_estimator(row)
+        ratios = {f: [] for f in fractions}
+        for x in xs:
+            for _ in range(per):
+                y = Chain.from_names(SETTINGS[row]).sample(rng)(x, sample_rate=SR)
+                eq, *rest = est.estimate(y, sample_rate=SR).stages
+                before = log_mel(x, y)
+                for f in fractions:
+                    scaled = {k: f * v if k.endswith("gain_db") else v for k, v in eq.params.items()}
+                    stages = [Stage.create(eq.effect.name, scaled), *rest]
+                    ratios[f].append(log_mel(x, invert(y, stages, dynamics_strength=0.5)) / before)
+        print(f"{row} row, {split}:")
+        for f, r in ratios.items():
+            summary(f"fraction {f:g} of the EQ gains", r)
 
 
 NFFT, HOP = 4096, 1024
@@ -188,6 +212,9 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
+IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "spectrum-prior": spectrum_prior}
+
+
 def main() -> None:
     warnings.simplefilter("ignore", InversionWarning)
     command, *rest = sys.argv[1:] or ["help"]
@@ -195,8 +222,8 @@ def main() -> None:
         peel()
     elif command == "windows":
         windows()
-    elif command in ("partial-compressor", "spectrum-prior") and rest and rest[0] in ("test", "valid"):
-        (partial_compressor if command == "partial-compressor" else spectrum_prior)(rest[0])
+    elif command in IDEAS and rest and rest[0] in ("test", "valid"):
+        IDEAS[command](rest[0])
     else:
         raise SystemExit(__doc__)
 

@@ -54,6 +54,26 @@ def test_compressor_inverse_is_exact_in_float64_and_tracks_the_gain(music):
     assert np.allclose(20 * np.log10(np.abs(x[0, 1000]) / np.abs(y[0, 1000])), gain_db[0, 1000], atol=1e-9)
 
 
+@pytest.mark.parametrize("name", ["compressor", "limiter"])
+def test_partial_dynamics_inverse_scales_the_gain_reduction_not_the_makeup(name, music):
+    x, sr = music
+    x = x.astype(np.float64)
+    p = EFFECTS[name].spec.sample(np.random.default_rng(3))
+    p["makeup_db"] = 6.0
+    y = EFFECTS[name](x, sample_rate=sr, **p)
+    chain = Chain([Stage.create(name, p)])
+    full, half, none = (invert_chain(y, chain, sample_rate=sr, dynamics_strength=s).audio for s in (1.0, 0.5, 0.0))
+    assert snr(x, full) > 60.0
+    assert np.allclose(none, y * 10 ** (-6.0 / 20))  # strength 0 removes the makeup gain only
+    # half the dB gain: the geometric mean of no inverse and the full one
+    assert np.allclose(np.abs(half), np.sqrt(np.abs(none) * np.abs(full)), rtol=1e-9, atol=1e-12)
+    eq = Chain([Stage.create("parametric_eq", EFFECTS["parametric_eq"].spec.sample(np.random.default_rng(4)))])
+    assert np.array_equal(invert_chain(y, eq, sample_rate=sr).audio, invert_chain(y, eq, sample_rate=sr, dynamics_strength=0.5).audio)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(DrywetError, match=r"dynamics_strength must be in \[0, 1\]"):
+            invert_chain(y, chain, sample_rate=sr, dynamics_strength=bad)
+
+
 @pytest.mark.parametrize("name", ["parametric_eq", "graphic_eq"])
 def test_eq_inverse_is_exact(name, music):
     x, sr = music
@@ -285,3 +305,19 @@ def test_cli_invert_with_blind_estimate_and_with_an_estimated_preset(tmp_path, m
         assert "lowered" not in capsys.readouterr().out
         assert main([*args, "-o", str(tmp_path / "b.wav"), "--estimated"]) == 0
         assert "estimated drive lowered from 16.0" in capsys.readouterr().out
+
+
+def test_cli_blind_inversion_adds_back_half_the_compressor_gain_by_default(tmp_path, music):
+    x, sr = music
+    x = x / np.abs(x).max()
+    p = {"threshold_db": -30.0, "ratio": 6.0, "attack_ms": 5.0, "release_ms": 100.0, "knee_db": 3.0, "makeup_db": 0.0}
+    io.write_audio(tmp_path / "wet.wav", EFFECTS["compressor"](x, sample_rate=sr, **p), sample_rate=sr, subtype="FLOAT")
+    outputs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InversionWarning)
+        for label, extra in (("default", []), ("half", ["--dynamics-strength", "0.5"]), ("full", ["--dynamics-strength", "1"])):
+            out = tmp_path / f"{label}.wav"
+            assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(out), "--estimate", "compressor", *extra]) == 0
+            outputs[label] = io.read_audio(out)[0]
+    assert np.array_equal(outputs["default"], outputs["half"])
+    assert not np.allclose(outputs["half"], outputs["full"])

@@ -226,7 +226,7 @@ def cmd_invert(args) -> int:
 
     from . import io, metrics
     from .chain import Chain
-    from .invert import invert_chain
+    from .invert import BLIND_DYNAMICS_STRENGTH, invert_chain
     from .report import write_report
 
     wet, sr = io.read_audio(args.input)
@@ -246,8 +246,11 @@ def cmd_invert(args) -> int:
             print(f"  {row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
     else:
         chain = Chain.load(args.preset)
+    strength = args.dynamics_strength
+    if strength is None:
+        strength = BLIND_DYNAMICS_STRENGTH if args.estimate else 1.0
     result = invert_chain(wet, chain, sample_rate=sr, input_channels=dry.shape[0] if dry is not None else None,
-                          estimated=bool(args.estimate or args.estimated))
+                          estimated=bool(args.estimate or args.estimated), dynamics_strength=strength)
     out = io.write_audio(args.output, result.audio, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     print(f"wrote {out}")
     rows = []
@@ -526,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--estimated", action="store_true",
                    help="the preset holds estimates (drywet estimate or match): make them consistent with the audio first "
                         "(implied by --estimate)")
+    p.add_argument("--dynamics-strength", type=float,
+                   help="fraction (in dB) of a compressor's or limiter's gain reduction to add back: 1 is the exact inverse "
+                        "(default), 0.5 with --estimate (blind estimates are noisy; also advised for presets from drywet estimate)")
     p.add_argument("--dry", help="the original, to score the restoration")
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--overwrite", action="store_true")

@@ -10,7 +10,7 @@ import numpy as np
 from . import io, metrics
 from .chain import Chain
 from .errors import DrywetError
-from .invert import InversionWarning, invert_chain
+from .invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
 from .report import comparison_table, write_report
 
 DEFAULT_EFFECTS = "parametric_eq,compressor,clipper"  # the chain the bundled blind estimator knows
@@ -88,7 +88,8 @@ def _estimates(chain, dry, wet, sr, signals, table, notes, files, out) -> dict:
         resynth = blind(dry, sample_rate=sr)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InversionWarning)
-            restored = invert_chain(wet, blind, sample_rate=sr, estimated=True).audio
+            restored = invert_chain(wet, blind, sample_rate=sr, estimated=True,
+                                    dynamics_strength=BLIND_DYNAMICS_STRENGTH).audio
         signals += [("blind re-synthesis", resynth, "blind_resynthesis.wav"), ("restored (blind parameters)", restored, "restored_blind.wav")]
         table["blind re-synthesis vs wet: logmel_l1"] = metrics.compute_all(wet, resynth, sample_rate=sr)["logmel_l1"]
         table["restored (blind) vs dry: logmel_l1"] = metrics.compute_all(dry, restored, sample_rate=sr)["logmel_l1"]

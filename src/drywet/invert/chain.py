@@ -29,6 +29,11 @@ MAX_GAIN_BACK_DB = 40.0  # a compressor inverse adding more than this is amplify
 MAX_SLOPE_GAIN = 10.0  # ... or one whose output-to-input error gain exceeds this
 MAX_PAN_BOOST_DB = 40.0
 UNRELIABLE_FRACTION = 0.001
+# blind pipelines add back this fraction (in dB) of the gain reduction that an *estimated*
+# compressor took: the blind estimates are noisy enough that the full inverse makes 38-47 % of
+# compressed clips worse, half of it 6-18 % (benchmarks/blind_inversion_ideas.py partial-compressor)
+BLIND_DYNAMICS_STRENGTH = 0.5
+DYNAMICS = ("compressor", "simple_compressor", "limiter")
 
 
 class InversionWarning(UserWarning):
@@ -97,13 +102,17 @@ def _eq(effect_name):
 
 
 def _compressor(kind):
-    def inverse(y, sr, p, o):
+    def inverse(y, sr, p, o, *, strength: float = 1.0):
         settings = dict(p)
         if kind == "simple_compressor":
             settings["attack_ms"] = settings["release_ms"] = settings.pop("time_ms")
         if kind == "limiter":
             settings["ratio"], settings["knee_db"] = math.inf, 0.0
         x, gain_db = invert_compressor(y, sample_rate=sr, **settings)
+        if strength != 1.0:  # scale the gain reduction undone, not the makeup gain
+            makeup = float(settings.get("makeup_db", 0.0))
+            gain_db = strength * (gain_db + makeup) - makeup
+            x = y * 10.0 ** (gain_db[:, None, :] / 20.0)
         notes = []
         slope = 1.0 - 1.0 / settings["ratio"]
         error_gain = 1.0 / max(1.0 - dyn.time_to_coef(float(settings["attack_ms"]), sr) * slope, 1e-12)
@@ -226,8 +235,9 @@ def invertible_effects() -> list[str]:
 
 
 def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before: int | None = None,
-                 estimated: bool = False) -> StageInversion:
-    """Undo one stage on (B, C, T) numpy audio (``estimated``: see :func:`invert_chain`)."""
+                 estimated: bool = False, dynamics_strength: float = 1.0) -> StageInversion:
+    """Undo one stage on (B, C, T) numpy audio (``estimated``, ``dynamics_strength``: see
+    :func:`invert_chain`)."""
     name = stage.effect.name
     if stage.bypass:
         return StageInversion(stage.key, name, y.copy())
@@ -241,6 +251,8 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
         stage = dataclasses.replace(stage, params=params)
     if name == "pan":
         x, notes = _pan(y, sample_rate, stage.params, stage.options, mono_source=channels_before == 1)
+    elif name in DYNAMICS:
+        x, notes = INVERSES[name](y, sample_rate, dict(stage.params), dict(stage.options), strength=dynamics_strength)
     elif name in INVERSES:
         x, notes = INVERSES[name](y, sample_rate, dict(stage.params), dict(stage.options))
     elif name in learned.available():
@@ -256,14 +268,19 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
 
 
 def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int | None = None,
-                 estimated: bool = False) -> InversionResult:
+                 estimated: bool = False, dynamics_strength: float = 1.0) -> InversionResult:
     """Undo ``chain`` on ``y`` (channels, samples) or (batch, channels, samples), last stage
     first. ``input_channels``: channels of the chain's input when a pan made mono stereo
     (default: inferred as 1 when the chain pans and ``y`` is stereo). ``estimated``: the
     parameters are estimates (blind or matched), so those an effect's audio contradicts are
-    first made consistent with it (:data:`CONSISTENT`: the clipper's drive), with a note."""
+    first made consistent with it (:data:`CONSISTENT`: the clipper's drive), with a note.
+    ``dynamics_strength``: the fraction (in dB) of the gain reduction of compressors and
+    limiters that is added back, 1 for the exact inverse; blind pipelines use
+    :data:`BLIND_DYNAMICS_STRENGTH`, since a partial inverse errs less with noisy estimates."""
     y3, was_2d = as_batch(np.asarray(y), allow_empty=False)
     sr = check_sample_rate(sample_rate)
+    if not 0.0 <= dynamics_strength <= 1.0:
+        raise DrywetError(f"dynamics_strength must be in [0, 1] (1 undoes all the gain reduction), got {dynamics_strength}")
     if not isinstance(chain, Chain):
         raise DrywetError("invert_chain needs a drywet Chain (Chain.load('preset.yaml'))")
     pans = [s for s in chain.stages if s.effect.name == "pan" and not s.bypass]
@@ -272,7 +289,8 @@ def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int 
     stages = []
     current = y3
     for stage in reversed(chain.stages):
-        result = invert_stage(current, stage, sr, channels_before=input_channels, estimated=estimated)
+        result = invert_stage(current, stage, sr, channels_before=input_channels, estimated=estimated,
+                              dynamics_strength=dynamics_strength)
         stages.append(result)
         current = result.audio
     return InversionResult(unbatch(current, was_2d), [replace_audio(s, was_2d) for s in reversed(stages)])
