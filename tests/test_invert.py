@@ -317,7 +317,11 @@ def test_cli_blind_inversion_adds_back_half_the_compressor_gain_by_default(tmp_p
         warnings.simplefilter("ignore", InversionWarning)
         for label, extra in (("default", []), ("half", ["--dynamics-strength", "0.5"]), ("full", ["--dynamics-strength", "1"])):
             out = tmp_path / f"{label}.wav"
-            assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(out), "--estimate", "compressor", *extra]) == 0
+            report = tmp_path / f"{label}.html"
+            assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(out), "--estimate", "compressor", *extra,
+                         "--report", str(report)]) == 0
             outputs[label] = io.read_audio(out)[0]
+            partial = "undoing 0.5 of the gain reduction" in report.read_text()
+            assert partial == (label != "full"), label
     assert np.array_equal(outputs["default"], outputs["half"])
     assert not np.allclose(outputs["half"], outputs["full"])

@@ -227,6 +227,7 @@ def cmd_invert(args) -> int:
     from . import io, metrics
     from .chain import Chain
     from .invert import BLIND_DYNAMICS_STRENGTH, invert_chain
+    from .invert.chain import DYNAMICS
     from .report import write_report
 
     wet, sr = io.read_audio(args.input)
@@ -261,7 +262,10 @@ def cmd_invert(args) -> int:
             if truth.shape == stage.audio.shape:
                 line += f" SI-SDR vs the true signal before it {_si_sdr(truth, stage.audio):7.2f} dB"
         print(line + ("; " + "; ".join(stage.notes) if stage.notes else ""))
-        rows.append((stage.key, stage.notes))
+        described = list(stage.notes)
+        if stage.effect in DYNAMICS and strength < 1.0:
+            described.insert(0, f"model inverse undoing {strength:g} of the gain reduction in dB (--dynamics-strength)")
+        rows.append((stage.key, described or ["exact model inverse"]))
     summary = {}
     if dry is not None:
         summary = {
@@ -284,7 +288,7 @@ def cmd_invert(args) -> int:
             signals.append((f"after undoing {stage.key} and later stages", stage.audio, path.name))
         loud = {"loudness_wet_lufs": metrics.integrated_loudness(wet, sample_rate=sr),
                 "loudness_restored_lufs": metrics.integrated_loudness(result.audio, sample_rate=sr)}
-        table = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape('; '.join(n) or 'exact model inverse')}</li>" for k, n in rows)
+        table = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape('; '.join(n))}</li>" for k, n in rows)
         write_report(report, title="drywet invert: restored audio", chain=chain, sample_rate=sr, signals=signals,
                      metrics={**summary, **loud}, notes=f"Stages undone last to first:<ul>{table}</ul>")
         print(f"wrote {report}")
