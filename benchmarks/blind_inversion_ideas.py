@@ -113,50 +113,45 @@ def windows() -> None:
         summary(f"{seconds:g} s windows, {count} loudest", r)
 
 
+def compare_on_row(split: str, row: str, variants: dict) -> None:
+    """Print the ratio of each variant(y, estimated stages) -> x_hat on a setting's draws."""
+    xs, per, rng = clips(split)
+    if split == "test":
+        skip_draws(rng, row, len(xs) * per)
+    est = bundled_estimator(row)
+    ratios = {name: [] for name in variants}
+    for x in xs:
+        for _ in range(per):
+            y = Chain.from_names(SETTINGS[row]).sample(rng)(x, sample_rate=SR)
+            stages = est.estimate(y, sample_rate=SR).stages
+            before = log_mel(x, y)
+            for name, variant in variants.items():
+                ratios[name].append(log_mel(x, variant(y, stages)) / before)
+    print(f"{row} row, {split}:")
+    for name, r in ratios.items():
+        summary(name, r)
+
+
 def partial_compressor(split: str) -> None:
     """Add back only a fraction of the gain the estimated compressor took (1: the inverse), on
     the compressor row and on the chain row (invert_chain's dynamics_strength). This chose
     drywet.invert.BLIND_DYNAMICS_STRENGTH."""
-    fractions = (1.0, 0.75, 0.5, 0.25)
+    variants = {f"fraction {f:g} of the gain": lambda y, stages, f=f: invert(y, stages, dynamics_strength=f)
+                for f in (1.0, 0.75, 0.5, 0.25)}
     for row in ("compressor", "chain"):
-        xs, per, rng = clips(split)
-        if split == "test":
-            skip_draws(rng, row, len(xs) * per)
-        est = bundled_estimator(row)
-        ratios = {f: [] for f in fractions}
-        for x in xs:
-            for _ in range(per):
-                y = Chain.from_names(SETTINGS[row]).sample(rng)(x, sample_rate=SR)
-                stages = est.estimate(y, sample_rate=SR).stages
-                before = log_mel(x, y)
-                for f in fractions:
-                    ratios[f].append(log_mel(x, invert(y, stages, dynamics_strength=f)) / before)
-        print(f"{row} row, {split}:")
-        for f, r in ratios.items():
-            summary(f"fraction {f:g} of the gain", r)
+        compare_on_row(split, row, variants)
 
 
 def partial_eq(split: str) -> None:
     """Invert only a fraction of each estimated EQ gain (in dB), on the EQ and chain rows."""
-    fractions = (1.0, 0.75, 0.5)
+    def scaled_eq(y, stages, f):
+        eq, *rest = stages
+        scaled = {k: f * v if k.endswith("gain_db") else v for k, v in eq.params.items()}
+        return invert(y, [Stage.create(eq.effect.name, scaled), *rest], dynamics_strength=0.5)
+
+    variants = {f"fraction {f:g} of the EQ gains": lambda y, stages, f=f: scaled_eq(y, stages, f) for f in (1.0, 0.75, 0.5)}
     for row in ("eq", "chain"):
-        xs, per, rng = clips(split)
-        if split == "test":
-            skip_draws(rng, row, len(xs) * per)
-        est = bundled_estimator(row)
-        ratios = {f: [] for f in fractions}
-        for x in xs:
-            for _ in range(per):
-                y = Chain.from_names(SETTINGS[row]).sample(rng)(x, sample_rate=SR)
-                eq, *rest = est.estimate(y, sample_rate=SR).stages
-                before = log_mel(x, y)
-                for f in fractions:
-                    scaled = {k: f * v if k.endswith("gain_db") else v for k, v in eq.params.items()}
-                    stages = [Stage.create(eq.effect.name, scaled), *rest]
-                    ratios[f].append(log_mel(x, invert(y, stages, dynamics_strength=0.5)) / before)
-        print(f"{row} row, {split}:")
-        for f, r in ratios.items():
-            summary(f"fraction {f:g} of the EQ gains", r)
+        compare_on_row(split, row, variants)
 
 
 NFFT, HOP = 4096, 1024
