@@ -8,6 +8,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
     python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
     python benchmarks/blind_inversion_ideas.py partial-eq test|valid
+    python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
@@ -154,6 +155,22 @@ def partial_eq(split: str) -> None:
         compare_on_row(split, row, variants)
 
 
+def two_eq_estimates(split: str) -> None:
+    """On the chain row, the chain estimator's EQ averaged (in dB, by cascading each inverse at
+    half its gains) with the EQ-only estimator's reading of the same wet audio."""
+    eq_only = bundled_estimator("eq")
+
+    def halved(stage):
+        return Stage.create(stage.effect.name, {k: 0.5 * v if k.endswith("gain_db") else v for k, v in stage.params.items()})
+
+    def averaged(y, stages):
+        other = eq_only.estimate(y, sample_rate=SR).stages[0]
+        return invert(y, [halved(other), halved(stages[0]), *stages[1:]], dynamics_strength=0.5)
+
+    compare_on_row(split, "chain", {"chain estimator's EQ": lambda y, stages: invert(y, stages, dynamics_strength=0.5),
+                                    "averaged with the EQ estimator": averaged})
+
+
 NFFT, HOP = 4096, 1024
 
 
@@ -207,7 +224,8 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
-IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "spectrum-prior": spectrum_prior}
+IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "two-eq-estimates": two_eq_estimates,
+         "spectrum-prior": spectrum_prior}
 
 
 def main() -> None:
