@@ -103,6 +103,28 @@ def _read_pair(first: str, second: str):
     return a, b, sr
 
 
+def _read_dry_wet(dry_path: str, wet_path: str):
+    """A dry/wet pair to estimate from: the wet read at the dry's sample rate, and when the
+    lengths differ its latency removed and the dry cut or padded to it (a note for each)."""
+    from . import io
+    from .dsp.align import MAX_LAG_S, align_to_wet
+
+    dry, sr = io.read_audio(dry_path)
+    wet, wet_sr = io.read_audio(wet_path)
+    if wet_sr != sr:
+        wet, _ = io.read_audio(wet_path, sample_rate=sr)
+        print(f"note: the wet file was resampled from {wet_sr} to {sr} Hz, the dry file's rate", file=sys.stderr)
+    if dry.shape[0] != wet.shape[0]:
+        raise DrywetError(f"channel counts differ (dry {dry.shape[0]}, wet {wet.shape[0]}): the chains that match fits keep "
+                          "the channel count; convert one file (e.g. both to mono) first")
+    if dry.shape != wet.shape:
+        lengths = f"dry {dry.shape[1]}, wet {wet.shape[1]} samples"
+        dry, wet, lag = align_to_wet(dry, wet, sr)
+        print(f"note: the lengths differ ({lengths}): removed a wet latency of {lag} samples (cross-correlation "
+              f"peak within {1000 * MAX_LAG_S:g} ms) and cut or zero-padded the dry to the wet's length", file=sys.stderr)
+    return dry, wet, sr
+
+
 def cmd_metrics(args) -> int:
     from . import metrics
 
@@ -128,9 +150,7 @@ def cmd_match(args) -> int:
     from .estimate import match_chain
     from .report import write_report
 
-    dry, wet, sr = _read_pair(args.dry, args.wet)
-    if dry.shape != wet.shape:
-        raise DrywetError(f"dry {dry.shape} and wet {wet.shape} must be aligned and of equal shape")
+    dry, wet, sr = _read_dry_wet(args.dry, args.wet)
     if args.optimizer == "cmaes":
         from .estimate import match_chain_blackbox
 

@@ -95,7 +95,8 @@ def _check_pair(dry, wet, loss: str) -> tuple[np.ndarray, np.ndarray]:
     d3, d2 = as_batch(np.asarray(dry), name="dry", allow_empty=False)
     w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
     if not (d2 and w2) or d3.shape != w3.shape:
-        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape}")
+        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape} "
+                         "(drywet.dsp.align.align_to_wet removes a wet's latency and fits the dry to its length)")
     if loss not in LOSSES:
         raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
     if float(np.abs(d3).max()) == 0.0:

@@ -18,12 +18,11 @@ import numpy as np
 
 from .. import io
 from ..chain import Chain
+from ..dsp.align import find_lag
 from ..errors import AudioError, DrywetError
 from .evaluate import audio_metrics
 from .proxy import Proxy
 from .train import schedule
-
-MAX_LAG_S = 0.05
 
 
 @dataclass
@@ -71,14 +70,8 @@ def find_pairs(dry_dir: Path, wet_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def align(dry: np.ndarray, wet: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Remove the wet's latency (cross-correlation peak within +-50 ms) and pad to equal length."""
-    from scipy.signal import correlate
-
-    n = max(dry.size, wet.size)
-    corr = correlate(wet[:n], dry[:n], mode="full", method="fft")
-    lags = np.arange(-dry[:n].size + 1, wet[:n].size)
-    window = np.abs(lags) <= int(MAX_LAG_S * sample_rate)
-    lag = int(lags[window][np.argmax(np.abs(corr[window]))])
+    """Remove the wet's latency (see :mod:`drywet.dsp.align`) and pad to equal length."""
+    lag = find_lag(dry, wet, sample_rate)
     if lag > 0:
         wet = wet[lag:]
     elif lag < 0:

@@ -1,0 +1,43 @@
+"""Line up a dry recording with its processed (wet) version: the wet's latency is the peak
+of the cross-correlation of the two channel sums, searched within +-MAX_LAG_S (plugin,
+interface and codec latencies stay far below it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_LAG_S = 0.05
+
+
+def find_lag(dry: np.ndarray, wet: np.ndarray, sample_rate: int, max_lag_s: float = MAX_LAG_S) -> int:
+    """Samples by which ``wet`` lags ``dry`` (negative: it leads); (samples,) or (channels, samples).
+
+    Generalized cross-correlation with phase transform (Knapp & Carter, IEEE TASSP 1976): the
+    cross-spectrum is whitened, so an EQ that boosts the bass cannot drag the peak towards its
+    own group delay, and |correlation| is used, so a polarity flip does not hide it."""
+    a = np.atleast_2d(np.asarray(dry, np.float64)).sum(0)
+    b = np.atleast_2d(np.asarray(wet, np.float64)).sum(0)
+    size = 1 << int(np.ceil(np.log2(a.size + b.size)))
+    cross = np.fft.rfft(b, size) * np.conj(np.fft.rfft(a, size))
+    corr = np.fft.irfft(cross / (np.abs(cross) + 1e-12 * np.abs(cross).max() + 1e-30), size)
+    reach = min(int(max_lag_s * sample_rate), size // 2 - 1)
+    lags = np.arange(-reach, reach + 1)
+    return int(lags[np.argmax(np.abs(corr[lags]))])  # negative lags index from the end
+
+
+def align_to_wet(dry: np.ndarray, wet: np.ndarray, sample_rate: int, max_lag_s: float = MAX_LAG_S) -> tuple[np.ndarray, np.ndarray, int]:
+    """Remove the wet's latency, then cut or zero-pad the dry to the wet's length (a longer wet
+    holds a tail the chain will produce from silence; a shorter one was cut, and causal
+    effects give the same start either way). Arrays are (channels, samples).
+
+    Returns:
+        (dry, wet, lag): the aligned pair, of one shape, and the latency removed (samples).
+    """
+    lag = find_lag(dry, wet, sample_rate, max_lag_s)
+    if lag > 0:
+        wet = wet[..., lag:]
+    elif lag < 0:
+        dry = dry[..., -lag:]
+    n = wet.shape[-1]
+    dry = dry[..., :n]
+    return np.pad(dry, [(0, 0)] * (dry.ndim - 1) + [(0, n - dry.shape[-1])]), wet, lag
