@@ -190,3 +190,11 @@ def test_shipped_estimators_load_and_estimate_finite_parameters(setting):
     chain = est.estimate(x[:, : 3 * sr], sample_rate=sr)
     assert [s.effect.name for s in chain.stages] == SETTINGS[setting].split(",")
     assert np.all(np.isfinite(chain.to_q())) and np.all((chain.to_q() >= 0) & (chain.to_q() <= 1))
+
+
+def test_clipped_to_death_input_gives_finite_parameters_in_range():
+    x, sr = io.bundled_example()
+    dead = 0.9 * np.sign(x[:, 4 * sr : 6 * sr]).astype(np.float32)  # a square wave of two levels
+    for setting in ("chain", "clipper"):
+        q = bundled_estimator(setting).estimate(dead, sample_rate=sr).to_q()
+        assert np.all(np.isfinite(q)) and np.all((q >= 0) & (q <= 1)), setting

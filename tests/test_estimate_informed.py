@@ -58,6 +58,9 @@ def test_match_bad_input(clip):
         match_chain(x, x, sample_rate=sr, effects="bitcrusher")
     with pytest.raises(ParameterError, match="loss"):
         match_chain(x, x, sample_rate=sr, loss="l2")
+    dead = 0.9 * np.sign(x).astype(np.float32)  # clipped to death: still finite parameters
+    result = match_chain(x, dead, sample_rate=sr, effects="eq,compressor,clipper", steps=5, restarts=1, candidates=4)
+    assert np.all(np.isfinite(result.chain.to_q())) and np.isfinite(result.loss)
 
 
 def test_match_cli_writes_a_preset_apply_reproduces(tmp_path, clip, capsys):
