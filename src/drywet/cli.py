@@ -281,10 +281,10 @@ def cmd_invert(args) -> int:
             truth = Chain(chain.stages[:i])(dry, sample_rate=sr) if i else dry
             if truth.shape == stage.audio.shape:
                 line += f" SI-SDR vs the true signal before it {_si_sdr(truth, stage.audio):7.2f} dB"
-        print(line + ("; " + "; ".join(stage.notes) if stage.notes else ""))
         described = list(stage.notes)
         if stage.effect in DYNAMICS and strength < 1.0:
             described.insert(0, f"model inverse undoing {strength:g} of the gain reduction in dB (--dynamics-strength)")
+        print(line + ("; " + "; ".join(described) if described else ""))
         rows.append((stage.key, described or ["exact model inverse"]))
     summary = {}
     if dry is not None:
