@@ -120,7 +120,7 @@ def _read_dry_wet(dry_path: str, wet_path: str):
     if dry.shape != wet.shape:
         lengths = f"dry {dry.shape[1]}, wet {wet.shape[1]} samples"
         dry, wet, lag = align_to_wet(dry, wet, sr)
-        print(f"note: the lengths differ ({lengths}): removed a wet latency of {lag} samples (cross-correlation "
+        print(f"note: the lengths differ ({lengths}): removed a wet latency of {lag} samples (GCC-PHAT "
               f"peak within {1000 * MAX_LAG_S:g} ms) and cut or zero-padded the dry to the wet's length", file=sys.stderr)
     return dry, wet, sr
 

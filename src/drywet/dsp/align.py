@@ -1,6 +1,6 @@
 """Line up a dry recording with its processed (wet) version: the wet's latency is the peak
-of the cross-correlation of the two channel sums, searched within +-MAX_LAG_S (plugin,
-interface and codec latencies stay far below it)."""
+of the phase-transform cross-correlation (GCC-PHAT) of the two channel sums, searched within
++-MAX_LAG_S (plugin, interface and codec latencies stay far below it)."""
 
 from __future__ import annotations
 
