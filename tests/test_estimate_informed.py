@@ -155,14 +155,14 @@ def test_match_cli_aligns_a_late_longer_wet_at_another_rate_and_refuses_other_ch
     args = ["match", "--dry", str(dry), "--chain", "eq", "--steps", "20", "--restarts", "2"]
     assert main([*args, "--wet", str(wet), "-o", str(tmp_path / "a.yaml")]) == 0
     out = capsys.readouterr()
-    assert "removed a wet latency of 300 samples" in out.err
+    assert "the dry was shifted by the wet's latency, 300 samples" in out.err
     ratio = float(out.out.split("ratio ")[1].split(")")[0])
     assert ratio < 0.3, out.out  # aligned: the EQ is found, not a smeared average
     wet_low = io.write_audio(tmp_path / "wet_22k.wav", io.read_audio(wet, sample_rate=sr // 2)[0], sample_rate=sr // 2,
                              subtype="FLOAT")
     assert main([*args, "--wet", str(wet_low), "-o", str(tmp_path / "b.yaml")]) == 0
     err = capsys.readouterr().err
-    assert f"resampled from {sr // 2} to {sr} Hz" in err and "removed a wet latency of" in err
+    assert f"the wet file was resampled from {sr // 2} to {sr} Hz" in err and "shifted by the wet's latency" in err
     stereo = io.write_audio(tmp_path / "wet_stereo.wav", np.repeat(y, 2, axis=0), sample_rate=sr, subtype="FLOAT")
     assert main([*args, "--wet", str(stereo), "-o", str(tmp_path / "c.yaml")]) == 2
     assert "channel counts differ (dry 1, wet 2)" in capsys.readouterr().err

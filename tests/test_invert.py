@@ -283,6 +283,16 @@ def test_cli_invert_writes_audio_report_and_scores(tmp_path, music, capsys):
     io.write_audio(tmp_path / "silent.wav", np.zeros_like(x), sample_rate=sr)
     assert main(["invert", str(tmp_path / "silent.wav"), "-o", str(tmp_path / "s.wav"), "--preset", str(tmp_path / "p.yaml")]) == 2
     json.dumps(chain.to_dict())
+    # a reference at another rate and length is put on the wet's timeline; the output is the same
+    io.write_audio(tmp_path / "dry_longer.wav", np.concatenate([x, x[:, :3000]], axis=-1), sample_rate=sr, subtype="FLOAT")
+    low = io.read_audio(tmp_path / "dry_longer.wav", sample_rate=sr // 2)[0]
+    io.write_audio(tmp_path / "dry_22k.wav", low, sample_rate=sr // 2, subtype="FLOAT")
+    assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "x_hat2.wav"), "--preset", str(tmp_path / "p.yaml"),
+                 "--dry", str(tmp_path / "dry_22k.wav")]) == 0
+    captured = capsys.readouterr()
+    assert f"the dry file was resampled from {sr // 2} to {sr} Hz" in captured.err and "shifted by the wet's latency" in captured.err
+    assert "dry vs restored: SI-SDR" in captured.out and "nan" not in captured.out.split("dry vs wet")[1]
+    assert np.array_equal(io.read_audio(tmp_path / "x_hat2.wav")[0], restored)
 
 
 def test_cli_invert_with_blind_estimate_and_with_an_estimated_preset(tmp_path, music, capsys):

@@ -103,25 +103,30 @@ def _read_pair(first: str, second: str):
     return a, b, sr
 
 
-def _read_dry_wet(dry_path: str, wet_path: str):
-    """A dry/wet pair to estimate from: the wet read at the dry's sample rate, and when the
-    lengths differ its latency removed and the dry cut or padded to it (a note for each)."""
+def _read_dry_wet(dry_path: str, wet_path: str, *, resample: str = "wet", same_channels: bool = True):
+    """A dry/wet pair at one sample rate (``resample``: which file is read at the other's rate)
+    and, when the lengths differ, aligned: the dry put on the wet's timeline (the wet, the
+    audio that match explains or invert restores, is never shifted). A note for each change."""
     from . import io
     from .dsp.align import MAX_LAG_S, align_to_wet
 
-    dry, sr = io.read_audio(dry_path)
+    dry, dry_sr = io.read_audio(dry_path)
     wet, wet_sr = io.read_audio(wet_path)
-    if wet_sr != sr:
-        wet, _ = io.read_audio(wet_path, sample_rate=sr)
-        print(f"note: the wet file was resampled from {wet_sr} to {sr} Hz, the dry file's rate", file=sys.stderr)
-    if dry.shape[0] != wet.shape[0]:
+    sr = dry_sr if resample == "wet" else wet_sr
+    if wet_sr != dry_sr:
+        path, other = (wet_path, "dry") if resample == "wet" else (dry_path, "wet")
+        audio, _ = io.read_audio(path, sample_rate=sr)
+        dry, wet = (dry, audio) if resample == "wet" else (audio, wet)
+        print(f"note: the {resample} file was resampled from {wet_sr if resample == 'wet' else dry_sr} to {sr} Hz, "
+              f"the {other} file's rate", file=sys.stderr)
+    if same_channels and dry.shape[0] != wet.shape[0]:
         raise DrywetError(f"channel counts differ (dry {dry.shape[0]}, wet {wet.shape[0]}): the chains that match fits keep "
                           "the channel count; convert one file (e.g. both to mono) first")
-    if dry.shape != wet.shape:
+    if dry.shape[1] != wet.shape[1]:
         lengths = f"dry {dry.shape[1]}, wet {wet.shape[1]} samples"
-        dry, wet, lag = align_to_wet(dry, wet, sr)
-        print(f"note: the lengths differ ({lengths}): removed a wet latency of {lag} samples (GCC-PHAT "
-              f"peak within {1000 * MAX_LAG_S:g} ms) and cut or zero-padded the dry to the wet's length", file=sys.stderr)
+        dry, lag = align_to_wet(dry, wet, sr)
+        print(f"note: the lengths differ ({lengths}): the dry was shifted by the wet's latency, {lag} samples (GCC-PHAT "
+              f"peak within {1000 * MAX_LAG_S:g} ms), and cut or zero-padded to the wet's length", file=sys.stderr)
     return dry, wet, sr
 
 
@@ -257,7 +262,8 @@ def cmd_invert(args) -> int:
         raise DrywetError("give either --preset FILE (known parameters) or --estimate (blind estimation first)")
     dry = None
     if args.dry:
-        dry, wet, sr = _read_pair(args.dry, args.input)
+        # the wet's rate and length are the output's; the dry is only the reference
+        dry, wet, sr = _read_dry_wet(args.dry, args.input, resample="dry", same_channels=False)
     if args.estimate:
         from .estimate.blind import bundled_estimator
 

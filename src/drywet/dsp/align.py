@@ -25,19 +25,20 @@ def find_lag(dry: np.ndarray, wet: np.ndarray, sample_rate: int, max_lag_s: floa
     return int(lags[np.argmax(np.abs(corr[lags]))])  # negative lags index from the end
 
 
-def align_to_wet(dry: np.ndarray, wet: np.ndarray, sample_rate: int, max_lag_s: float = MAX_LAG_S) -> tuple[np.ndarray, np.ndarray, int]:
-    """Remove the wet's latency, then cut or zero-pad the dry to the wet's length (a longer wet
-    holds a tail the chain will produce from silence; a shorter one was cut, and causal
+def align_to_wet(dry: np.ndarray, wet: np.ndarray, sample_rate: int, max_lag_s: float = MAX_LAG_S) -> tuple[np.ndarray, int]:
+    """The dry put on the wet's timeline, the wet left as it is: delayed by the wet's latency
+    (or its start cut when the wet leads), then cut or zero-padded to the wet's length (a
+    longer wet holds a tail the chain produces from silence; a shorter one was cut, and causal
     effects give the same start either way). Arrays are (channels, samples).
 
     Returns:
-        (dry, wet, lag): the aligned pair, of one shape, and the latency removed (samples).
+        (dry, lag): the dry, of the wet's length, and the latency found (samples).
     """
     lag = find_lag(dry, wet, sample_rate, max_lag_s)
-    if lag > 0:
-        wet = wet[..., lag:]
-    elif lag < 0:
-        dry = dry[..., -lag:]
     n = wet.shape[-1]
-    dry = dry[..., :n]
-    return np.pad(dry, [(0, 0)] * (dry.ndim - 1) + [(0, n - dry.shape[-1])]), wet, lag
+    if lag >= 0:
+        shifted = np.concatenate([np.zeros(dry.shape[:-1] + (lag,), dry.dtype), dry], axis=-1)
+    else:
+        shifted = dry[..., -lag:]
+    shifted = shifted[..., :n]
+    return np.pad(shifted, [(0, 0)] * (dry.ndim - 1) + [(0, n - shifted.shape[-1])]), lag

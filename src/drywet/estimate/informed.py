@@ -96,7 +96,7 @@ def _check_pair(dry, wet, loss: str) -> tuple[np.ndarray, np.ndarray]:
     w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
     if not (d2 and w2) or d3.shape != w3.shape:
         raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape} "
-                         "(drywet.dsp.align.align_to_wet removes a wet's latency and fits the dry to its length)")
+                         "(drywet.dsp.align.align_to_wet puts a dry on its wet's timeline)")
     if loss not in LOSSES:
         raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
     if float(np.abs(d3).max()) == 0.0:
