@@ -54,3 +54,13 @@ def test_find_lag_holds_through_processing_that_reshapes_the_spectrum(stereo, na
         late = np.concatenate([np.zeros((2, 123), np.float32), y], axis=-1)
         # a causal band-pass delays its passband by a few samples: that delay is the wet's too
         assert abs(find_lag(x, late, sr) - 123) <= 3, names
+
+
+def test_long_files_are_read_on_their_loudest_stretch(stereo):
+    from drywet.dsp import align
+
+    x, sr = stereo
+    quiet = np.zeros((2, int(1.5 * align.ANALYSIS_S * sr)), np.float32)
+    long_dry = np.concatenate([quiet, np.tile(x, int(align.ANALYSIS_S) + 2)], axis=-1)  # silence, then music
+    assert long_dry.shape[1] > 2 * align.ANALYSIS_S * sr
+    assert find_lag(long_dry, np.roll(long_dry, 77, axis=-1), sr) == 77
