@@ -182,6 +182,9 @@ def _make_inputs(folder, n=6):
     sf.write(folder / "truncated.flac", clip(0.3).T, SR)
     data = (folder / "truncated.flac").read_bytes()
     (folder / "truncated.flac").write_bytes(data[: len(data) // 2])  # cut mid-stream
+    sf.write(folder / "interrupted_copy.wav", clip(0.3).T, SR)  # libsndfile alone reads its first half
+    data = (folder / "interrupted_copy.wav").read_bytes()
+    (folder / "interrupted_copy.wav").write_bytes(data[: len(data) // 2])
     (folder / "broken.wav").write_bytes(b"RIFF0000WAVEnot audio")
     (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.txt").write_text("not audio")
@@ -206,10 +209,10 @@ def test_folder_job_writes_outputs_and_manifest_and_reports_bad_files(tmp_path):
     summary = run_job(Job(tmp_path / "in", tmp_path / "out", PRESET, copies=2, seed=1), progress=False)
     assert _snapshot(tmp_path / "in") == before, "inputs must never change"
     failed = {f["source"] for f in summary.failed}
-    assert failed >= {"broken.wav", "empty.flac", "notes.txt"} and not summary.ok
-    assert failed <= {"broken.wav", "empty.flac", "notes.txt", "truncated.flac"}  # libsndfile may read the first half
+    assert failed == {"broken.wav", "empty.flac", "notes.txt", "truncated.flac", "interrupted_copy.wav"} and not summary.ok
+    assert "truncated" in next(f["error"] for f in summary.failed if f["source"] == "interrupted_copy.wav")
     rows = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert summary.written == len(rows) == 14 + 2 * ("truncated.flac" not in failed)
+    assert summary.written == len(rows) == 14
     assert len({r["output"] for r in rows}) == len(rows)
     assert any(r["channels"] == 6 and r["sample_rate"] == 192000 for r in rows)
     for r in rows:

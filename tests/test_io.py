@@ -76,6 +76,34 @@ def test_read_errors(tmp_path):
         io.write_audio(tmp_path / "x.mp4", np.zeros((1, 10), np.float32), sample_rate=44100)
 
 
+@pytest.mark.parametrize("suffix", [".wav", ".aiff", ".ogg", ".flac"])
+def test_truncated_files_are_refused_unless_allowed(tmp_path, suffix):
+    """A file cut short (an interrupted copy) must not pass for a shorter recording."""
+    x = 0.1 * np.random.default_rng(0).standard_normal((2, 4 * 44100)).astype(np.float32)
+    whole = tmp_path / f"whole{suffix}"
+    io.write_audio(whole, x, sample_rate=44100, subtype="VORBIS" if suffix == ".ogg" else "PCM_16")
+    assert io.read_audio(whole)[0].shape == x.shape  # complete files read as before
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(AudioError, match="truncated|damaged"):
+        io.read_audio(cut)
+    if suffix != ".flac":  # libsndfile cannot decode a FLAC cut mid-frame at all
+        part, _ = io.read_audio(cut, allow_truncated=True)
+        assert 0 < part.shape[-1] < x.shape[-1]
+
+
+def test_streaming_wav_header_is_not_a_truncation(tmp_path):
+    """Recorders that stream leave 0 or 0xFFFFFFFF as the data size: the audio is all there."""
+    path = tmp_path / "stream.wav"
+    io.write_audio(path, np.full((1, 1000), 0.25, np.float32), sample_rate=8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    y, _ = io.read_audio(path)
+    assert y.shape == (1, 1000) and np.allclose(y, 0.25, atol=1e-4)
+
+
 def test_read_real_files_with_resampling_and_mp3():
     lena = shared("reference/codec_lena")
     x, sr = io.read_audio(lena / "lena.flac", sample_rate=16000, channels="mono")

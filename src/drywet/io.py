@@ -8,6 +8,7 @@ and renamed, so a crash never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -22,7 +23,9 @@ READ_FORMATS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 _DATA_DIR = Path(__file__).parent / "data"
 
 
-def read_audio(path: Any, *, sample_rate: int | None = None, channels: int | str | None = None) -> tuple[np.ndarray, int]:
+def read_audio(
+    path: Any, *, sample_rate: int | None = None, channels: int | str | None = None, allow_truncated: bool = False
+) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 (channels, samples).
 
     Args:
@@ -30,10 +33,13 @@ def read_audio(path: Any, *, sample_rate: int | None = None, channels: int | str
         sample_rate: resample to this rate (soxr, "HQ") when given.
         channels: None keeps the file's; ``"mono"``/1 averages, ``"stereo"``/2 duplicates
             mono or keeps stereo; other counts must match the file.
+        allow_truncated: read what a truncated file holds instead of raising (see below).
     Returns:
         (audio, sample_rate)
     Raises:
-        AudioError: missing or unreadable file, or an impossible channel conversion.
+        AudioError: missing, unreadable or truncated file (its header declares more audio than
+            it holds: an interrupted copy or download, which libsndfile would otherwise read
+            silently as a shorter file), NaN or Inf samples, or an impossible channel conversion.
     """
     import soundfile as sf
 
@@ -41,12 +47,25 @@ def read_audio(path: Any, *, sample_rate: int | None = None, channels: int | str
     if not path.is_file():
         raise AudioError(f"audio file not found: {path}")
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            declared, log = f.frames, f.extra_info
+            data = f.read(dtype="float32", always_2d=True)
+            sr = f.samplerate
     except Exception as exc:  # soundfile raises several types for bad files
+        reason = str(exc).rstrip(". ")
+        if path.suffix.lower() in READ_FORMATS:
+            hint = f"the file is damaged, truncated or not really {path.suffix.lower()}: re-export or re-download it"
+        else:
+            hint = f"supported: {', '.join(READ_FORMATS)}; convert other formats to wav or flac"
+        if path.suffix.lower() == ".mp3":
+            hint += "; mp3 needs libsndfile >= 1.1"
+        raise AudioError(f"cannot read {path}: {reason} ({hint})") from exc
+    missing = _truncation(log, declared, data.shape[0])
+    if missing and not allow_truncated:
         raise AudioError(
-            f"cannot read {path}: {exc}. Supported: {', '.join(READ_FORMATS)} "
-            f"(mp3 needs libsndfile >= 1.1; convert other formats to wav or flac)"
-        ) from exc
+            f"{path} is truncated: {missing}. Re-export or re-download it, or pass "
+            "allow_truncated=True to read_audio to use the audio it holds"
+        )
     audio = np.ascontiguousarray(data.T)
     if not np.isfinite(audio).all():
         raise AudioError(f"{path} contains NaN or Inf samples")
@@ -56,6 +75,26 @@ def read_audio(path: Any, *, sample_rate: int | None = None, channels: int | str
     if channels is not None:
         audio = convert_channels(audio, channels)
     return audio, int(sr)
+
+
+# libsndfile's parser log: "data : 352800 (should be 117570)" for a WAV (SSND for AIFF) whose
+# audio chunk declares more bytes than the file holds
+_SHORT_CHUNK = re.compile(r"^\s*(data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+# sizes that streaming writers leave in a header they never finalize: not a truncation
+_PLACEHOLDER_SIZES = (0, 0x7FFFFFFF, 0xFFFFFFFF)
+
+
+def _truncation(log: str, declared_frames: int, read_frames: int) -> str:
+    """What a truncated file lacks, from its header and libsndfile's parser log ('' if whole)."""
+    if read_frames < declared_frames:  # e.g. FLAC: STREAMINFO counts more samples than decode
+        return f"the header declares {declared_frames} frames, {read_frames} could be decoded"
+    for match in _SHORT_CHUNK.finditer(log):
+        declared, present = int(match.group(2)), int(match.group(3))
+        if declared not in _PLACEHOLDER_SIZES and present < declared and read_frames * (declared / max(present, 1) - 1) >= 1:
+            return f"its {match.group(1)} chunk declares {declared} bytes, the file holds {present}"
+    if "lacks an end-of-stream bit" in log:  # Ogg: the last page of a complete stream is marked
+        return "its last Ogg page is not marked as the end of the stream"
+    return ""
 
 
 def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
