@@ -2,6 +2,7 @@
 modes), weights round-trip and refuse another spec, bad input, and the shipped estimators."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -153,8 +154,12 @@ def test_bad_input_is_refused_and_short_clips_are_padded(crops):
         est.predict_q(np.zeros((1, SR), np.float32), SR)
     with pytest.raises(AudioError, match="DC"):
         est.predict_q(np.full((1, SR), 0.5, np.float32), SR)
-    q = est.predict_q(0.1 * np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32), 44100)
+    with pytest.warns(UserWarning, match="unreliable"):  # padded, with a warning
+        q = est.predict_q(0.1 * np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32), 44100)
     assert q.shape == (1,) and np.all(np.isfinite(q))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # half a window or more: no warning
+        est.predict_q(0.1 * np.random.default_rng(0).standard_normal((1, SR // 4)).astype(np.float32), SR)
 
 
 def test_mixture_crops_sum_different_recordings_and_stay_peak_normalized():

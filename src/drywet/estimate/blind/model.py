@@ -8,6 +8,7 @@ every estimate wrong without a sound). Shipped weights live in ``drywet/data/bli
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ class BlindEstimator:
             raise AudioError("the audio is silent: there is nothing to estimate from")
         if np.ptp(mono) < 1e-6 * peak:
             raise AudioError("the audio is constant (pure DC): effects leave no trace in it to estimate from")
+        if mono.shape[-1] < self.window // 2:
+            warnings.warn(
+                f"the audio lasts {mono.shape[-1] / self.sample_rate:.2f} s, less than half of the "
+                f"{self.window / self.sample_rate:.2f} s window the estimator was trained on: the estimate "
+                "is unreliable; give a longer excerpt",
+                UserWarning,
+                stacklevel=3,
+            )
         # no level normalization: the networks learned from chains applied to peak-normalized
         # music, so the wet level is part of the evidence (makeup gain, threshold)
         windows = self._windows(mono[0])
