@@ -220,3 +220,62 @@ def test_against_pedalboard_filters(kind, board_name, music):
     ours = get_effect(kind)(x, sample_rate=sr, freq_hz=1200.0, gain_db=6.0, q=0.9)
     err = 10 * np.log10(np.sum((ref - ours) ** 2) / np.sum(ref**2))
     assert err < -60.0
+
+
+# -- parameter curves: time-varying filters (trapezoidal SVF) -------------------------------
+@pytest.mark.parametrize("kind", biquad.BIQUAD_TYPES)
+@pytest.mark.parametrize(("freq_hz", "q", "gain_db"), [(60.0, 0.5, 9.0), (2500.0, 4.0, -12.0), (23000.0, 0.8, 6.0)])
+def test_svf_with_constant_parameters_is_the_rbj_biquad(kind, freq_hz, q, gain_db, rng):
+    from drywet.dsp.svf import svf_filter
+
+    x = rng.standard_normal((2, 3000))
+    reference = signal.sosfilt(biquad.design(kind, np.float64(freq_hz), q, gain_db, SR)[None], x)
+    n = x.shape[-1]
+    y = svf_filter(x, kind, np.full(n, freq_hz), np.full(n, q), np.full(n, gain_db), SR)
+    assert np.max(np.abs(y - reference)) < 1e-9
+
+
+@pytest.mark.parametrize("name", ["lowpass", "peak", "highshelf", "parametric_eq", "graphic_eq"])
+def test_a_constant_curve_gives_the_scalar_result(name, rng):
+    effect = get_effect(name)
+    x = 0.3 * rng.standard_normal((2, 4000))
+    params = effect.spec.sample(rng)
+    as_curves = {k: np.full(3, v) for k, v in params.items()}
+    assert np.allclose(effect(x, sample_rate=SR, **as_curves), effect(x, sample_rate=SR, **params), atol=1e-9)
+
+
+def test_slow_gain_curve_follows_the_static_response():
+    """A 1 kHz tone through a bell whose gain ramps -12 -> +12 dB: in every 50 ms frame the tone's
+    level is the static filter's |H(1 kHz)| at that frame's gain (sosfreqz)."""
+    n = 2 * SR
+    t = np.arange(n) / SR
+    x = np.sin(2 * np.pi * 1000.0 * t)[None]
+    gain = np.linspace(-12.0, 12.0, n)
+    y = get_effect("peak")(x, sample_rate=SR, freq_hz=1200.0, q=1.0, gain_db=gain)[0]
+    frame = SR // 20
+    for start in range(frame, n - frame, 4 * frame):
+        centre = start + frame // 2
+        _, h = signal.sosfreqz(biquad.design("peak", np.float64(1200.0), 1.0, gain[centre], SR)[None], worN=[1000.0], fs=SR)
+        level_db = 20 * np.log10(np.sqrt(2 * np.mean(y[start : start + frame] ** 2)))
+        assert level_db == pytest.approx(20 * np.log10(abs(h[0])), abs=0.05)
+
+
+def test_fast_cutoff_jumps_stay_bounded_and_click_free(rng):
+    """The cutoff of a resonant low-pass jumps between 100 Hz and 10 kHz every 32 samples: the
+    SVF's output stays within the static filters' peaks (a transposed direct-form II biquad whose
+    coefficients jump the same way overflows to NaN on this input: README, "Parameter curves")."""
+    x = 0.5 * rng.standard_normal((1, SR))
+    jumps = np.where((np.arange(SR) // 32) % 2 == 0, 100.0, 10000.0)
+    y = get_effect("lowpass")(x, sample_rate=SR, freq_hz=jumps, q=8.0)
+    static = max(np.max(np.abs(signal.sosfilt(biquad.design("lowpass", np.float64(f), 8.0, 0.0, SR)[None], x))) for f in (100.0, 10000.0))
+    assert np.all(np.isfinite(y)) and np.max(np.abs(y)) < 1.5 * static
+
+
+def test_filter_curves_are_range_checked_and_numpy_only():
+    from drywet import ParameterError
+
+    x = np.ones((1, 100))
+    with pytest.raises(ParameterError, match="freq_hz=10 is out of range"):
+        get_effect("lowpass")(x, sample_rate=SR, freq_hz=np.array([1000.0, 10.0]))
+    with pytest.raises(ParameterError, match="one value per batch item"):
+        get_effect("lowpass")(torch.ones(1, 1, 100), sample_rate=SR, freq_hz=torch.tensor([1000.0, 2000.0, 3000.0]))

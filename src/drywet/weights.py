@@ -46,9 +46,10 @@ def read_info(path: Any) -> tuple[Path, dict]:
 
 
 def _meaning(spec: Any) -> Any:
-    """A stored spec without its documentation strings: rewording a doc changes no parameter."""
+    """A stored spec without its documentation strings and without the numpy path's "curve"
+    flag: rewording a doc or accepting parameter curves changes no parameter's meaning."""
     if isinstance(spec, dict):
-        return {k: _meaning(v) for k, v in spec.items() if k != "doc"}
+        return {k: _meaning(v) for k, v in spec.items() if k not in ("doc", "curve")}
     if isinstance(spec, list):
         return [_meaning(v) for v in spec]
     return spec

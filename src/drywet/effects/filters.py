@@ -1,6 +1,9 @@
 """Single RBJ biquad filters and the two equalizers built from them.
 
-Numpy runs the exact IIR (scipy's ``sosfilt``). The torch twin runs either the exact
+Numpy runs the exact IIR (scipy's ``sosfilt``). Every frequency, Q and gain also accepts a
+parameter curve on the numpy path (filter sweeps, automated EQ); the filters then run as
+trapezoidal state-variable filters (:mod:`drywet.dsp.svf`), which have the same response for
+constant parameters and stay smooth and stable when the parameters move every sample. The torch twin runs either the exact
 recursive IIR (``mode="iir"``, torchlpc kernel, gradients through the recursion) or an FIR
 (``mode="fir"``, the impulse response cut where it has decayed by 100 dB, one FFT
 convolution, fast for training). The difference between the two modes is the dropped tail;
@@ -14,6 +17,7 @@ import math
 import numpy as np
 
 from ..dsp import biquad
+from ..dsp.svf import svf_filter
 from ..spec import EffectSpec, Option, Param
 from .base import Effect, keyword_signature
 
@@ -24,6 +28,19 @@ def _filter_numpy(sos, x):
     return biquad.sosfilt_numpy(sos, x)
 
 
+def _varies(*values) -> bool:
+    """True when a parameter is a curve (one value per sample) rather than a number."""
+    return any(np.ndim(v) > 0 for v in values)
+
+
+def _svf_cascade(x, bands, sample_rate):
+    """``bands``: (kind, freq_hz, q, gain_db) filters applied in series, parameters per sample."""
+    y = x
+    for kind, freq_hz, q, gain_db in bands:
+        y = svf_filter(y, kind, freq_hz, q, gain_db, sample_rate)
+    return y
+
+
 def _filter_torch(sos, x, mode):
     if mode == "fir":
         return biquad.sosfilt_fsm_torch(sos, x)
@@ -32,11 +49,11 @@ def _filter_torch(sos, x, mode):
 
 # -- single biquads ---------------------------------------------------------------
 def _freq_param(default=1000.0):
-    return Param("freq_hz", "Hz", 20.0, 20000.0, default, "log", "cutoff or center frequency")
+    return Param("freq_hz", "Hz", 20.0, 20000.0, default, "log", "cutoff or center frequency", curve=True)
 
 
-_Q = Param("q", "", 0.1, 10.0, 1.0 / math.sqrt(2.0), "log", "quality factor")
-_GAIN = Param("gain_db", "dB", -24.0, 24.0, 0.0, doc="gain at the center / shelf plateau")
+_Q = Param("q", "", 0.1, 10.0, 1.0 / math.sqrt(2.0), "log", "quality factor", curve=True)
+_GAIN = Param("gain_db", "dB", -24.0, 24.0, 0.0, doc="gain at the center / shelf plateau", curve=True)
 
 _BIQUAD_DOCS = {
     "lowpass": "RBJ 2nd-order low-pass.",
@@ -57,6 +74,8 @@ def _make_biquad(kind: str) -> Effect:
     if with_gain:
 
         def numpy_kernel(x, *, sample_rate, freq_hz, q, gain_db, mode):
+            if _varies(freq_hz, q, gain_db):
+                return svf_filter(x, kind, freq_hz, q, gain_db, sample_rate)
             sos = biquad.design(kind, np.float64(freq_hz), q, gain_db, sample_rate)[None]
             return _filter_numpy(sos, x)
 
@@ -69,6 +88,8 @@ def _make_biquad(kind: str) -> Effect:
     else:
 
         def numpy_kernel(x, *, sample_rate, freq_hz, q, mode):
+            if _varies(freq_hz, q):
+                return svf_filter(x, kind, freq_hz, q, 0.0, sample_rate)
             sos = biquad.design(kind, np.float64(freq_hz), q, 0.0, sample_rate)[None]
             return _filter_numpy(sos, x)
 
@@ -96,9 +117,9 @@ def _peq_params():
     out = []
     for band, _, fmin, fmax, fdef in PEQ_BANDS:
         out += [
-            Param(f"{band}_gain_db", "dB", -15.0, 15.0, 0.0, doc=f"{band} gain"),
-            Param(f"{band}_freq_hz", "Hz", fmin, fmax, fdef, "log", f"{band} frequency"),
-            Param(f"{band}_q", "", 0.1, 2.0, 1.0 / math.sqrt(2.0), "log", f"{band} quality factor"),
+            Param(f"{band}_gain_db", "dB", -15.0, 15.0, 0.0, doc=f"{band} gain", curve=True),
+            Param(f"{band}_freq_hz", "Hz", fmin, fmax, fdef, "log", f"{band} frequency", curve=True),
+            Param(f"{band}_q", "", 0.1, 2.0, 1.0 / math.sqrt(2.0), "log", f"{band} quality factor", curve=True),
         ]
     return tuple(out)
 
@@ -122,6 +143,9 @@ def peq_sos(params: dict, sample_rate: int, xp=np):
 
 
 def _peq_numpy(x, *, sample_rate, mode, **params):
+    if _varies(*params.values()):
+        bands = [(kind, *(params[f"{band}_{p}"] for p in ("freq_hz", "q", "gain_db"))) for band, kind, *_ in PEQ_BANDS]
+        return _svf_cascade(x, bands, sample_rate)
     return _filter_numpy(peq_sos({k: np.float64(v) for k, v in params.items()}, sample_rate), x)
 
 
@@ -141,7 +165,7 @@ GRAPHIC_EQ = EffectSpec(
     "graphic_eq",
     "10-band graphic EQ: octave-spaced peaking bands 31.25 Hz..16 kHz, each 2 octaves wide.",
     tuple(
-        Param(f"band{i}_gain_db", "dB", -15.0, 15.0, 0.0, doc=f"gain at {f:g} Hz")
+        Param(f"band{i}_gain_db", "dB", -15.0, 15.0, 0.0, doc=f"gain at {f:g} Hz", curve=True)
         for i, f in enumerate(GEQ_CENTERS_HZ)
     ),
     (MODE,),
@@ -158,6 +182,9 @@ def geq_sos(params: dict, sample_rate: int, xp=np):
 
 
 def _geq_numpy(x, *, sample_rate, mode, **params):
+    if _varies(*params.values()):
+        bands = [("peak", f, GEQ_Q, params[f"band{i}_gain_db"]) for i, f in enumerate(GEQ_CENTERS_HZ)]
+        return _svf_cascade(x, bands, sample_rate)
     return _filter_numpy(geq_sos({k: np.float64(v) for k, v in params.items()}, sample_rate), x)
 
 
