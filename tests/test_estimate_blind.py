@@ -82,6 +82,7 @@ def test_weights_round_trip_and_refuse_another_spec(tmp_path, crops):
     assert np.allclose(loaded.predict_q(y, SR), est.predict_q(y, SR), atol=1e-6)
     info = json.loads(path.with_suffix(".json").read_text())
     info["spec"][0]["params"][0]["doc"] = "reworded since training"  # a doc changes no parameter
+    info["spec"][0]["params"][0]["curve"] = not info["spec"][0]["params"][0]["curve"]  # nor does accepting curves
     path.with_suffix(".json").write_text(json.dumps(info))
     assert np.allclose(BlindEstimator.load(path).predict_q(y, SR), est.predict_q(y, SR), atol=1e-6)
     info["spec"][0]["params"][0]["max"] = 99.0  # as if the gain range had changed since training
