@@ -34,6 +34,20 @@ def test_apply_with_generated_flags_matches_the_api(tmp_path, wav, capsys):
     assert np.max(np.abs(y - ref)) < 1e-6
 
 
+def test_apply_takes_curves_for_curve_parameters(tmp_path, wav, capsys):
+    out = tmp_path / "sweep.wav"
+    assert main(["apply", str(wav), str(out), "--effect", "lowpass", "--freq-hz", "300,8000,300", "--q", "2"]) == 0
+    x, sr = io.read_audio(wav)
+    from drywet import get_effect
+
+    ref = get_effect("lowpass")(x, sample_rate=sr, freq_hz=np.array([300.0, 8000.0, 300.0]), q=2.0)
+    assert np.max(np.abs(io.read_audio(out)[0] - ref)) < 1e-6
+    assert main(["apply", str(wav), str(tmp_path / "o.wav"), "--effect", "lowpass", "--freq-hz", "300,80000"]) == 2
+    assert "out of range" in capsys.readouterr().err and not (tmp_path / "o.wav").exists()
+    with pytest.raises(SystemExit):  # argparse: the compressor's ratio takes no curve
+        main(["apply", str(wav), str(tmp_path / "o.wav"), "--effect", "compressor", "--ratio", "2,4"])
+
+
 def test_apply_with_preset_from_random_chain(tmp_path, wav, capsys):
     preset = tmp_path / "p.yaml"
     assert main(["random-chain", "--effects", "eq,compressor,clipper", "--seed", "3", "-o", str(preset)]) == 0

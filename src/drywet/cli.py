@@ -31,12 +31,28 @@ def cmd_effects(args) -> int:
     return 0
 
 
+def _curve_flag(name: str):
+    """argparse type of a parameter that takes a curve: "300" or "300,8000,300" (points spread
+    evenly over the file and interpolated, drywet.dsp.curves)."""
+
+    def parse(text: str):
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{_flag(name)} takes a number or comma-separated numbers (a curve), not {text!r}") from None
+        return values[0] if len(values) == 1 else np.array(values)
+
+    return parse
+
+
 def _effect_parser(effect) -> argparse.ArgumentParser:
-    """Flags generated from the spec: --threshold-db, --ratio, ..."""
+    """Flags generated from the spec: --threshold-db, --ratio, ... (curve parameters also take
+    comma-separated points, e.g. --freq-hz 300,8000,300)."""
     parser = argparse.ArgumentParser(prog=f"drywet apply --effect {effect.name}", add_help=False)
     for p in effect.spec.params:
-        parser.add_argument(_flag(p.name), dest=p.name, type=float, default=None,
-                            help=f"{p.doc} ({p.unit or 'no unit'}, {p.min:g}..{p.max:g}, default {p.default:g})")
+        curve = "; or a curve: comma-separated values spread over the file" if p.curve else ""
+        parser.add_argument(_flag(p.name), dest=p.name, type=_curve_flag(p.name) if p.curve else float, default=None,
+                            help=f"{p.doc} ({p.unit or 'no unit'}, {p.min:g}..{p.max:g}, default {p.default:g}{curve})")
     for o in effect.spec.options:
         kind = type(o.default) if isinstance(o.default, (int, float)) and not isinstance(o.default, bool) else str
         parser.add_argument(_flag(o.name), dest=o.name, type=kind, default=None, choices=o.choices or None, help=o.doc)
@@ -72,9 +88,18 @@ def cmd_apply(args, extra: Sequence[str], apply_parser: argparse.ArgumentParser)
         given = {k: v for k, v in vars(values).items() if v is not None}
         params = {k: v for k, v in given.items() if k in effect.spec.param_names}
         options = {k: v for k, v in given.items() if k not in effect.spec.param_names}
+        if any(np.ndim(v) for v in params.values()):  # curves: presets hold numbers, run the effect itself
+            effect.spec.resolve({**params, **options})  # range errors before reading the file
+            x, sr = io.read_audio(args.input)
+            return _write_applied(args, effect(x, sample_rate=sr, **params, **options), sr)
         chain = Chain([Stage.create(effect.name, params, options)])
     x, sr = io.read_audio(args.input)
-    y = chain(x, sample_rate=sr)
+    return _write_applied(args, chain(x, sample_rate=sr), sr)
+
+
+def _write_applied(args, y, sr: int) -> int:
+    from . import io
+
     io.write_audio(args.output, y, sample_rate=sr, overwrite=args.overwrite, normalize=args.normalize)
     print(f"wrote {args.output} ({y.shape[0]} ch, {y.shape[1] / sr:.2f} s, {sr} Hz)")
     return 0
