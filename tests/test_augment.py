@@ -304,3 +304,28 @@ def test_a_missing_codec_library_is_reported_per_file(tmp_path, monkeypatch):
     summary = run_job(Job(tmp_path / "in", tmp_path / "out", Augment(["mp3"]), 1, 0), progress=False)
     assert summary.written == 0
     assert "MP3 needs lameenc: pip install lameenc" in summary.failed[0]["error"]
+
+
+def test_drawn_curves_are_labels_that_reproduce_the_audio():
+    aug = Augment([EffectDraw("lowpass", 1.0, {"freq_hz": {"curve": [300, 6000], "points": 4}}),
+                   EffectDraw("colored_noise", 1.0, {"snr_db": {"curve": [5, 40]}})])
+    x = clip()
+    result = aug(x, sample_rate=SR, rng=3)
+    sweep, noise = (s.params for s in result.chain.stages)
+    assert len(sweep["freq_hz"]) == 4 and all(300 <= f <= 6000 for f in sweep["freq_hz"]) and len(noise["snr_db"]) == 2
+    again = Chain.from_dict(json.loads(json.dumps(result.labels)))
+    assert np.array_equal(again(x, sample_rate=SR), result.audio)
+    assert np.array_equal(aug(x, sample_rate=SR, rng=3).audio, result.audio)
+    fixed = Augment.from_chain(result.chain)  # a stored curve stays fixed (not read as a range)
+    assert fixed.sample(np.random.default_rng(0)).stages[0].params == sweep
+
+
+@pytest.mark.parametrize(("effect", "rule", "message"), [
+    ("compressor", {"ratio": {"curve": [2, 4]}}, "takes no curve"),
+    ("lowpass", {"freq_hz": {"curve": [300, 8000], "points": 1}}, "points >= 2"),
+    ("lowpass", {"freq_hz": {"curve": [300]}}, "curve: \\[lo, hi\\]"),
+    ("lowpass", {"freq_hz": {"curve": [3, 8000]}}, "out of range"),
+])
+def test_bad_curve_rules_are_refused(effect, rule, message):
+    with pytest.raises(ParameterError, match=message):
+        EffectDraw(effect, 1.0, rule)

@@ -90,3 +90,44 @@ def test_torch_chain_from_q_matches_numpy_and_is_differentiable(music_short):
         assert np.max(np.abs(y[i].detach().numpy() - c(x.astype(np.float64), sample_rate=sr))) < 1e-6
     y.square().mean().backward()
     assert torch.isfinite(q.grad).all() and (q.grad.abs() > 0).sum() > 20
+
+
+# -- parameter curves in stages and presets ----------------------------------------------------
+def test_stages_hold_curves_that_round_trip_through_presets(tmp_path):
+    chain = Chain([Stage.create("lowpass", {"freq_hz": [300, 8000, 300], "q": 2.0}), Stage.create("gain", {"gain_db": -3.0})])
+    assert chain.stages[0].params["freq_hz"] == (300.0, 8000.0, 300.0) and chain.stages[0].curves == ("freq_hz",)
+    assert chain.stages[1].curves == ()
+    assert "freq_hz=curve 300 -> 8000 -> 300" in repr(chain)
+    for suffix in (".yaml", ".json"):
+        assert Chain.load(chain.save(tmp_path / f"p{suffix}")) == chain
+    x = 0.3 * np.random.default_rng(0).standard_normal((2, 8000))
+    from drywet import get_effect
+
+    expected = get_effect("gain")(get_effect("lowpass")(x, sample_rate=16000, freq_hz=np.array([300.0, 8000.0, 300.0]), q=2.0),
+                                  sample_rate=16000, gain_db=-3.0)
+    assert np.allclose(chain(x, sample_rate=16000), expected)
+
+
+def test_curves_are_refused_where_they_have_no_meaning():
+    with pytest.raises(ParameterError, match=r"compressor.ratio takes one number"):
+        Stage.create("compressor", {"ratio": [2.0, 4.0]})
+    with pytest.raises(ParameterError, match="out of range"):
+        Stage.create("lowpass", {"freq_hz": [300.0, 30000.0]})
+    chain = Chain([Stage.create("lowpass", {"freq_hz": [300, 8000]})])
+    with pytest.raises(ParameterError, match="constant parameters only"):
+        chain.to_q()
+    from drywet.invert import invert_chain
+
+    with pytest.raises(DrywetError, match="vary over time"):
+        invert_chain(np.zeros((1, 100), np.float32) + 0.1, chain, sample_rate=16000)
+
+
+def test_report_shows_curves_without_drawing_a_static_response(tmp_path):
+    from drywet.report import write_report
+
+    chain = Chain([Stage.create("peak", {"freq_hz": 1000.0, "gain_db": [0.0, 9.0]}), Stage.create("peak", {"gain_db": 6.0})])
+    x = 0.3 * np.random.default_rng(0).standard_normal((1, 16000)).astype(np.float32)
+    path = write_report(tmp_path / "r.html", title="curves", chain=chain, sample_rate=16000,
+                        signals=[("dry", x, ""), ("wet", chain(x, sample_rate=16000), "")])
+    text = path.read_text()
+    assert "curve 0 -&gt; 9" in text and "data:image/png" in text  # the constant peak is still drawn

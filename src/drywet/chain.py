@@ -24,10 +24,13 @@ PRESET_VERSION = 1
 
 @dataclass(frozen=True)
 class Stage:
-    """One effect in a chain with its physical parameter values and options."""
+    """One effect in a chain with its physical parameter values and options.
+
+    A value is a float, or for a parameter that accepts curves (``Param.curve``) a tuple of
+    floats: a trajectory spread evenly over the signal (:mod:`drywet.dsp.curves`)."""
 
     effect: Effect
-    params: Mapping[str, float]
+    params: Mapping[str, float | tuple[float, ...]]
     options: Mapping[str, Any] = field(default_factory=dict)
     bypass: bool = False
     key: str = ""
@@ -39,7 +42,34 @@ class Stage:
         given = dict(params or {})
         given.update(options or {})
         p, o = effect.spec.resolve(given)
-        return cls(effect, {k: float(v) for k, v in p.items()}, o, bool(bypass), key or effect.name)
+        return cls(effect, {k: _stored_value(effect, k, v) for k, v in p.items()}, o, bool(bypass), key or effect.name)
+
+    @property
+    def curves(self) -> tuple[str, ...]:
+        """Names of the parameters that hold a curve rather than one number."""
+        return tuple(k for k, v in self.params.items() if isinstance(v, tuple))
+
+
+def _stored_value(effect: Effect, name: str, value: Any) -> float | tuple[float, ...]:
+    """A number as a float; a 1-D curve, for parameters that accept one, as a tuple of floats."""
+    if np.ndim(value) == 0:
+        return float(value)
+    param = effect.spec.param(name)
+    if not param.curve or np.ndim(value) != 1:
+        accepting = [p.name for p in effect.spec.params if p.curve]
+        hint = f"; {accepting} accept a 1-D curve" if accepting else ""
+        raise ParameterError(f"{effect.name}.{name} takes one number{hint}")
+    values = tuple(float(v) for v in np.asarray(value, dtype=np.float64))
+    return values[0] if len(values) == 1 else values
+
+
+def format_value(value: float | tuple[float, ...]) -> str:
+    """A number as 4 significant digits; a curve as its points, or its extent when long."""
+    if not isinstance(value, tuple):
+        return f"{value:.4g}"
+    if len(value) <= 4:
+        return "curve " + " -> ".join(f"{v:.4g}" for v in value)
+    return f"curve of {len(value)} points in [{min(value):.4g}, {max(value):.4g}]"
 
 
 class Chain:
@@ -81,6 +111,9 @@ class Chain:
         """The normalized vector q in [0, 1]^P of the current values."""
         if not self.stages:
             return np.zeros(0)
+        with_curves = [f"{st.key}.{name}" for st in self.stages for name in st.curves]
+        if with_curves:
+            raise ParameterError(f"{with_curves} hold curves: a normalized vector describes constant parameters only")
         return np.concatenate([s.effect.spec.normalize(s.params) for s in self.stages])
 
     def with_q(self, q: Any) -> Chain:
@@ -159,9 +192,8 @@ class Chain:
                     raise ParameterError(
                         f"{s.key}.{name} holds an array; presets store file paths: pass impulse_response='room.wav'"
                     )
-            stages.append(
-                {"effect": s.effect.name, "key": s.key, "bypass": s.bypass, "params": dict(s.params), "options": dict(s.options)}
-            )
+            params = {k: list(v) if isinstance(v, tuple) else v for k, v in s.params.items()}
+            stages.append({"effect": s.effect.name, "key": s.key, "bypass": s.bypass, "params": params, "options": dict(s.options)})
         return {"drywet_preset": PRESET_VERSION, "chain": stages}
 
     @classmethod
@@ -205,6 +237,6 @@ class Chain:
     def __repr__(self) -> str:
         lines = []
         for s in self.stages:
-            vals = ", ".join(f"{k}={v:.4g}" for k, v in s.params.items())
+            vals = ", ".join(f"{k}={format_value(v)}" for k, v in s.params.items())
             lines.append(f"  {s.key}{' (bypassed)' if s.bypass else ''}: {vals}")
         return "Chain(\n" + "\n".join(lines) + "\n)"

@@ -88,18 +88,9 @@ def cmd_apply(args, extra: Sequence[str], apply_parser: argparse.ArgumentParser)
         given = {k: v for k, v in vars(values).items() if v is not None}
         params = {k: v for k, v in given.items() if k in effect.spec.param_names}
         options = {k: v for k, v in given.items() if k not in effect.spec.param_names}
-        if any(np.ndim(v) for v in params.values()):  # curves: presets hold numbers, run the effect itself
-            effect.spec.resolve({**params, **options})  # range errors before reading the file
-            x, sr = io.read_audio(args.input)
-            return _write_applied(args, effect(x, sample_rate=sr, **params, **options), sr)
         chain = Chain([Stage.create(effect.name, params, options)])
     x, sr = io.read_audio(args.input)
-    return _write_applied(args, chain(x, sample_rate=sr), sr)
-
-
-def _write_applied(args, y, sr: int) -> int:
-    from . import io
-
+    y = chain(x, sample_rate=sr)
     io.write_audio(args.output, y, sample_rate=sr, overwrite=args.overwrite, normalize=args.normalize)
     print(f"wrote {args.output} ({y.shape[0]} ch, {y.shape[1] / sr:.2f} s, {sr} Hz)")
     return 0

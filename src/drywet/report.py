@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .chain import Chain, Stage
+from .chain import Chain, Stage, format_value
 from .dsp import biquad
 from .dsp import dynamics as dyn
 from .effects import filters
@@ -65,6 +65,8 @@ def _curves_figure(chain: Chain, sample_rate: int):
     levels = np.linspace(-60.0, 0.0, 241)
     ramp = np.linspace(-1.5, 1.5, 601)
     for s in chain.stages:
+        if s.curves:  # time-varying: no single response to draw
+            continue
         sos = stage_sos(s, sample_rate)
         if sos is not None:
             panels.append(("eq", s, 20 * np.log10(np.abs(biquad.sos_response_numpy(sos, freqs, sample_rate)) + 1e-12)))
@@ -132,7 +134,7 @@ def _chain_table(chain: Chain, ranges: Sequence[dict] | None = None) -> str:
                 same = f"<td>{r['low']:.4g} .. {r['high']:.4g}{'' if r['identifiable'] else ' (not identifiable)'}</td>"
             rows.append(
                 f"<tr><td>{html.escape(s.key)}{' (bypassed)' if s.bypass else ''}</td><td>{p.name}</td>"
-                f"<td>{s.params[p.name]:.4g}</td><td>{html.escape(p.unit)}</td>"
+                f"<td>{html.escape(format_value(s.params[p.name]))}</td><td>{html.escape(p.unit)}</td>"
                 f"<td>{p.min:g} .. {p.max:g} ({p.scale})</td>{same}</tr>"
             )
             i += 1
@@ -155,9 +157,10 @@ def comparison_table(chains: dict[str, Chain]) -> str:
         for p in s.effect.spec.params:
             cells = []
             for label in labels:
-                value = chains[label].stages[i].params[p.name]
-                err = "" if label == labels[0] else f" <small>(|dq| {abs(p.normalize(value) - p.normalize(s.params[p.name])):.2f})</small>"
-                cells.append(f"<td>{value:.4g}{err}</td>")
+                value, reference_value = chains[label].stages[i].params[p.name], s.params[p.name]
+                constant = not isinstance(value, tuple) and not isinstance(reference_value, tuple)
+                err = "" if label == labels[0] or not constant else f" <small>(|dq| {abs(p.normalize(value) - p.normalize(reference_value)):.2f})</small>"
+                cells.append(f"<td>{html.escape(format_value(value))}{err}</td>")
             rows.append(f"<tr><td>{html.escape(s.key)}</td><td>{p.name}</td><td>{html.escape(p.unit)}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>stage</th><th>parameter</th><th>unit</th>{head}</tr>{''.join(rows)}</table>"
 

@@ -4,7 +4,9 @@ An :class:`Augment` holds one :class:`EffectDraw` per candidate effect: the prob
 it is applied, how each parameter is drawn and the options. Parameters are drawn uniformly
 in the spec's normalized space by default (so log-scaled parameters are log-uniform); a
 parameter may instead be fixed (a number), drawn uniformly in normalized space between two
-physical values (``[lo, hi]``), or drawn from a list (``{"choices": [...]}``). Options may be
+physical values (``[lo, hi]``), drawn from a list (``{"choices": [...]}``), or, for parameters
+that accept curves, drawn as a trajectory (``{"curve": [lo, hi], "points": K}``: K values
+drawn like ``[lo, hi]``, spread evenly over the clip and linearly interpolated). Options may be
 fixed or drawn from a list the same way. Effects with a ``seed`` option get a fresh seed from
 the call's generator, so the returned chain reproduces the output exactly.
 
@@ -52,7 +54,9 @@ class EffectDraw:
         effect: effect name or alias.
         p: probability that the effect is applied, in [0, 1].
         params: per parameter: a number (fixed), ``[lo, hi]`` (uniform in normalized space
-            between these physical values) or ``{"choices": [...]}``. Missing: whole range.
+            between these physical values), ``{"choices": [...]}``, or for curve parameters
+            ``{"curve": [lo, hi], "points": K}`` (K >= 2 values drawn like ``[lo, hi]``: a
+            time-varying parameter). Missing: whole range.
         options: per option: a value, or ``{"choices": [...]}``.
     """
 
@@ -68,6 +72,9 @@ class EffectDraw:
         for name, rule in self.params.items():
             param = spec.param(name)
             values = _rule_values(rule, f"{self.effect}.{name}")
+            if (_is_curve_rule(rule) or any(np.ndim(v) for v in values)) and not param.curve:
+                accepting = [p.name for p in spec.params if p.curve]
+                raise ParameterError(f"{spec.name}.{name} takes no curve; {accepting or 'none of its parameters'} do")
             for v in values:
                 param.validate(v, spec.name)
         for name, rule in self.options.items():
@@ -85,6 +92,9 @@ class EffectDraw:
             rule = self.params.get(param.name)
             if rule is None:
                 value = param.denormalize(rng.uniform())
+            elif _is_curve_rule(rule):
+                lo, hi = (param.normalize(float(v)) for v in rule["curve"])
+                value = param.denormalize(rng.uniform(lo, hi, size=int(rule.get("points", 2))))
             elif isinstance(rule, Mapping):
                 choices = rule["choices"]
                 value = choices[rng.integers(len(choices))]
@@ -93,8 +103,8 @@ class EffectDraw:
                 value = param.denormalize(rng.uniform(lo, hi))
             else:
                 value = rule
-            value = float(value)
-            params[param.name] = float(round(value)) if param.integer else value
+            value = np.asarray(value, dtype=np.float64)  # a number, or a curve's points
+            params[param.name] = np.round(value) if param.integer else value
         options = {}
         for name, rule in self.options.items():
             options[name] = rule["choices"][rng.integers(len(rule["choices"]))] if isinstance(rule, Mapping) else rule
@@ -106,7 +116,18 @@ class EffectDraw:
         return {"effect": self.effect, "p": self.p, "params": dict(self.params), "options": dict(self.options)}
 
 
+def _is_curve_rule(rule: Any) -> bool:
+    return isinstance(rule, Mapping) and "curve" in rule
+
+
 def _rule_values(rule: Any, where: str) -> list:
+    if _is_curve_rule(rule):
+        points = rule.get("points", 2)
+        if set(rule) - {"curve", "points"} or not isinstance(rule["curve"], (list, tuple)) or len(rule["curve"]) != 2:
+            raise ParameterError(f"{where}: a drawn curve is written {{curve: [lo, hi], points: K}}")
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+            raise ParameterError(f"{where}: a curve needs points >= 2 (an integer), got {points!r}")
+        return list(rule["curve"])
     if isinstance(rule, Mapping):
         if set(rule) != {"choices"} or not rule["choices"]:
             raise ParameterError(f"{where}: a drawn value is written {{choices: [a, b, ...]}}")
@@ -171,7 +192,9 @@ class Augment:
             if s.bypass:
                 continue
             options = {k: v for k, v in s.options.items() if k != SEED_OPTION}
-            draws.append(EffectDraw(s.effect.name, 1.0, dict(s.params), options))
+            # a stored curve is fixed: the only choice (a bare list would read as a range)
+            params = {k: {"choices": [list(v)]} if isinstance(v, tuple) else v for k, v in s.params.items()}
+            draws.append(EffectDraw(s.effect.name, 1.0, params, options))
         return cls(draws)
 
     def sample(self, rng: np.random.Generator) -> Chain:

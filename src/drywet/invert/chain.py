@@ -241,6 +241,11 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
     name = stage.effect.name
     if stage.bypass:
         return StageInversion(stage.key, name, y.copy())
+    if stage.curves:
+        raise DrywetError(
+            f"{stage.key}: {list(stage.curves)} vary over time; the model-based inverses take constant "
+            "parameters (invert the constant parts of the signal one at a time)"
+        )
     early_notes = []
     if estimated and name in CONSISTENT:
         params, early_notes = CONSISTENT[name](y, stage)
