@@ -329,3 +329,29 @@ def test_drawn_curves_are_labels_that_reproduce_the_audio():
 def test_bad_curve_rules_are_refused(effect, rule, message):
     with pytest.raises(ParameterError, match=message):
         EffectDraw(effect, 1.0, rule)
+
+
+_REAL_RENDER = None
+
+
+def _render_or_die(job, source, copies):
+    """render_source, except that a file named poison* kills its process as the OOM killer would."""
+    if source.startswith("poison"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_RENDER(job, source, copies)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_that_kills_its_worker_is_reported_and_the_job_goes_on(tmp_path, monkeypatch, workers):
+    global _REAL_RENDER
+    from drywet.augment import folder
+
+    _REAL_RENDER = folder.render_source
+    monkeypatch.setattr(folder, "render_source", _render_or_die)  # the forked workers inherit it
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b", "poison", "c", "d"):
+        sf.write(tmp_path / "in" / f"{name}.wav", clip(0.2, seed=len(name)).T, SR)
+    summary = run_job(Job(tmp_path / "in", tmp_path / "out", PRESET, copies=2, seed=1), workers=workers, progress=False)
+    assert [f["source"] for f in summary.failed] == ["poison.wav"] and "died" in summary.failed[0]["error"]
+    rows = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert summary.written == len(rows) == 8 and {r["source"] for r in rows} == {"a.wav", "b.wav", "c.wav", "d.wav"}

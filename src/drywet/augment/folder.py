@@ -9,8 +9,11 @@ Guarantees:
   seed, same bytes), and removes temp files a killed run left behind.
 * Every output's randomness comes from ``(seed, source path, copy index)`` only, so results
   are identical for any number of workers and for the Ray backend.
-* An unreadable input (corrupt, empty, unsupported) is reported in ``summary.json`` and on
-  stderr; the job goes on and the return value says whether anything failed.
+* An unreadable input (corrupt, truncated, empty, unsupported) is reported in ``summary.json``
+  and on stderr; the job goes on and the return value says whether anything failed.
+* Files render in worker processes (the local backend's ``workers``, Ray tasks): a file that
+  kills its process (a crash in a native library, out of memory) is retried alone once, then
+  reported as failed; the job goes on.
 
 At the end ``manifest.csv`` and ``manifest.json`` hold the rows sorted by output path.
 """
@@ -202,17 +205,65 @@ def run_job(job: Job, *, workers: int = 1, backend: str = "local", ray_address: 
     return summary
 
 
-def _run_local(job: Job, todo, workers: int):
-    if workers == 1:
-        for source, copies in todo:
-            yield render_source(job, source, copies)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+WORKER_DIED = ("the worker process died while rendering this file (a crash in a native library, or out "
+               "of memory); it was retried alone and died again, so it is skipped")
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(render_source, job, source, copies) for source, copies in todo]
-        for future in as_completed(futures):
-            yield future.result()
+
+def _run_local(job: Job, todo, workers: int):
+    """Render in ``workers`` processes, so a file that kills its process (a native library's
+    segfault, the kernel's out-of-memory killer) costs that file, not the job.
+
+    At most ``workers`` files are in flight, so when a process dies the files it may have been
+    rendering are known: each is retried alone in a fresh process, and one that dies again is
+    reported as failed. The rest of the job goes on in a new pool."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(reversed(todo))
+    while pending:
+        suspects = []
+        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
+            running = {}
+            while (pending or running) and not suspects:
+                while pending and len(running) < workers:
+                    source, copies = pending.pop()
+                    running[pool.submit(render_source, job, source, copies)] = (source, copies)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        suspects.append(task)
+                        continue
+                    yield result
+            suspects += running.values()  # in flight when the pool broke
+        for source, copies in suspects:
+            yield _render_alone(job, source, copies)
+
+
+def _render_alone(job: Job, source: str, copies: list) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, initializer=_die_with_parent) as pool:
+        try:
+            return pool.submit(render_source, job, source, copies).result()
+        except BrokenProcessPool:
+            return {"source": source, "error": WORKER_DIED}
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGKILL when the coordinating process dies (killed jobs leave no
+    orphan rendering files behind the resumed run); elsewhere nothing."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def write_tables(out_dir: Path) -> None:

@@ -16,18 +16,23 @@ def run_ray(job, todo, *, workers: int, address: str | None):
         import ray
     except ImportError:
         raise DependencyError("the Ray backend needs ray: pip install 'drywet[ray]'") from None
-    from .folder import render_source
+    from .folder import WORKER_DIED, render_source
 
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False)
     try:
-        task = ray.remote(num_cpus=1)(render_source)
+        # a task whose worker dies is retried once by Ray (max_retries), then reported as failed
+        task = ray.remote(num_cpus=1, max_retries=1)(render_source)
         job_ref = ray.put(job)
-        pending = [task.remote(job_ref, source, copies) for source, copies in todo]
+        sources = {task.remote(job_ref, source, copies): source for source, copies in todo}
+        pending = list(sources)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
+            try:
+                yield ray.get(ready[0])
+            except ray.exceptions.RayError as exc:  # the worker crashed twice, or the node was lost
+                yield {"source": sources[ready[0]], "error": f"{WORKER_DIED} ({type(exc).__name__})"}
     finally:
         if started_here:
             ray.shutdown()
