@@ -228,11 +228,14 @@ def test_folder_job_writes_outputs_and_manifest_and_reports_bad_files(tmp_path):
 
 def test_folder_job_is_identical_for_any_worker_count(tmp_path):
     _make_inputs(tmp_path / "in")
-    run_job(Job(tmp_path / "in", tmp_path / "one", PRESET, copies=2, seed=4), workers=1, progress=False)
-    run_job(Job(tmp_path / "in", tmp_path / "two", PRESET, copies=2, seed=4), workers=2, progress=False)
-    one, two = _snapshot(tmp_path / "one"), _snapshot(tmp_path / "two")
-    one.pop("manifest.jsonl"), two.pop("manifest.jsonl")  # the journal is in completion order
-    assert one == two
+    for workers in (0, 1, 2):  # 0: in this process
+        run_job(Job(tmp_path / "in", tmp_path / f"w{workers}", PRESET, copies=2, seed=4), workers=workers, progress=False)
+    snapshots = [_snapshot(tmp_path / f"w{workers}") for workers in (0, 1, 2)]
+    for snapshot in snapshots:
+        snapshot.pop("manifest.jsonl")  # the journal is in completion order
+    assert snapshots[0] == snapshots[1] == snapshots[2]
+    with pytest.raises(DrywetError, match="workers must be 0"):
+        run_job(Job(tmp_path / "in", tmp_path / "bad", PRESET, copies=1, seed=4), workers=-1, progress=False)
 
 
 def test_folder_job_refuses_unsafe_output_folders(tmp_path):

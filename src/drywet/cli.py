@@ -546,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="default", help="augmentation or chain preset file, or a bundled name: default, telephone, media")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per input")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (a file that crashes one is retried alone, then reported); 0 renders in this process")
     p.add_argument("--backend", default="local", choices=["local", "ray"])
     p.add_argument("--ray-address", default=None, help="Ray cluster address ('auto', 'ray://host:10001'); default starts a local Ray")
     p.add_argument("--format", default="wav", choices=["wav", "flac"], help="wav: 32-bit float (no clipping); flac: 24-bit")

@@ -169,8 +169,10 @@ def run_job(job: Job, *, workers: int = 1, backend: str = "local", ray_address: 
         raise DrywetError(f"copies must be at least 1, got {job.copies}")
     if job.fmt not in OUTPUT_FORMATS:
         raise DrywetError(f"output format must be one of {list(OUTPUT_FORMATS)}, got {job.fmt!r}")
-    if workers < 1:
-        raise DrywetError(f"workers must be at least 1, got {workers}")
+    if workers < 0:
+        raise DrywetError(f"workers must be 0 (render in this process) or more, got {workers}")
+    if backend == "ray" and workers == 0:
+        raise DrywetError("the Ray backend runs Ray tasks: give workers >= 1 (the local CPUs it may use)")
     check_folders(job.in_dir, job.out_dir)
     job.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(job.out_dir)
@@ -219,6 +221,10 @@ def _run_local(job: Job, todo, workers: int):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    if workers == 0:  # in this process: for debuggers, and effects registered at run time
+        for source, copies in todo:  # on platforms that spawn workers (no crash isolation)
+            yield render_source(job, source, copies)
+        return
     pending = list(reversed(todo))
     while pending:
         suspects = []
