@@ -277,19 +277,18 @@ def test_time_stretch_keeps_pitch_and_pitch_shift_keeps_length():
 # -- modulation -------------------------------------------------------------------------
 def test_flanger_recursion_equals_scipy_for_a_constant_delay():
     x = np.random.default_rng(0).standard_normal((2, 5000))
-    delay, fb, mix = 7, 0.6, 0.4
-    y = _flanger_kernel(x, np.full(5000, float(delay)), fb, mix)
+    delay, fb = 7, 0.6
+    tap = _flanger_kernel(x, np.full(5000, float(delay)), fb)  # the wet signal
     a = np.zeros(delay + 1)
     a[0], a[delay] = 1.0, -fb
     line = signal.lfilter([1.0], a, x, axis=-1)
-    tap = np.pad(line, ((0, 0), (delay, 0)))[:, :5000]
-    assert np.allclose(y, (1 - mix) * x + mix * tap, atol=1e-12)
+    assert np.allclose(tap, np.pad(line, ((0, 0), (delay, 0)))[:, :5000], atol=1e-12)
 
 
 def test_phaser_recursion_equals_a_scipy_allpass_cascade_without_feedback():
     x = np.random.default_rng(0).standard_normal((1, 4000))
     a = -0.3
-    y = _phaser_kernel(x, np.full(4000, a), 4, 0.0, 1.0)
+    y = _phaser_kernel(x, np.full(4000, a), 4, 0.0)
     ref = x
     for _ in range(4):
         ref = signal.lfilter([a, 1.0], [1.0, a], ref, axis=-1)
@@ -318,6 +317,24 @@ def test_curves_are_validated_and_refused_where_not_supported():
         EFFECTS["gain"](x, sample_rate=SR, gain_db=np.array([0.0, 30.0]))
     with pytest.raises(ParameterError, match=r"one number per parameter"):
         EFFECTS["compressor"](x, sample_rate=SR, threshold_db=np.array([-10.0, -20.0]))
+
+
+@pytest.mark.parametrize(("name", "extra"), [
+    ("delay", {}), ("chorus", {}), ("flanger", {}), ("phaser", {}), ("noise_reverb", {"seed": 1}),
+    ("convolution_reverb", {"length": "full"}),
+])
+def test_mix_curves_blend_the_dry_and_wet_renders_sample_by_sample(name, extra):
+    """mix ramping 0 -> 1 gives (1 - r) * (mix 0) + r * (mix 1), r the ramp (held over a tail)."""
+    from drywet.io import bundled_impulse_response_path
+
+    if name == "convolution_reverb":
+        extra = {**extra, "impulse_response": str(bundled_impulse_response_path())}
+    x = 0.3 * np.random.default_rng(0).standard_normal((2, SR // 2))
+    effect = EFFECTS[name]
+    dry, wet = (effect(x, sample_rate=SR, mix=m, **extra) for m in (0.0, 1.0))
+    ramp = np.concatenate([np.linspace(0.0, 1.0, x.shape[-1]), np.ones(wet.shape[-1] - x.shape[-1])])
+    y = effect(x, sample_rate=SR, mix=np.array([0.0, 1.0]), **extra)
+    assert np.allclose(y, (1 - ramp) * dry + ramp * wet, atol=1e-10)
 
 
 def test_pan_curve_moves_a_mono_source_from_left_to_right():

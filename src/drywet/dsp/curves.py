@@ -54,3 +54,24 @@ def variable_delay(x: np.ndarray, delay_samples: np.ndarray, edge: str = "zero")
 def lfo(num_samples: int, sample_rate: int, rate_hz: float, phase: float = 0.0) -> np.ndarray:
     """A sine low-frequency oscillator in [-1, 1], shape (num_samples,)."""
     return np.sin(2.0 * np.pi * rate_hz * np.arange(num_samples) / sample_rate + phase)
+
+
+def dry_wet(x: np.ndarray, wet: np.ndarray, mix) -> np.ndarray:
+    """``(1 - mix) * x + mix * wet``.
+
+    ``mix``: a number or one value per sample of ``x`` (a curve). ``wet`` may be longer than
+    ``x`` (a reverb's tail): the dry signal is zero there and a curve holds its last value.
+    Returns an array of ``wet``'s shape; ``wet`` itself may be overwritten."""
+    n = x.shape[-1]
+    if np.ndim(mix) == 0:
+        if mix == 1.0:
+            return wet
+        wet *= wet.dtype.type(mix)
+        wet[..., :n] += wet.dtype.type(1.0 - mix) * x
+        return wet
+    mix = np.asarray(mix, dtype=np.float64)
+    if wet.shape[-1] > n:
+        mix = np.concatenate([mix, np.full(wet.shape[-1] - n, mix[-1])])
+    wet *= mix.astype(wet.dtype, copy=False)
+    wet[..., :n] += (1.0 - mix[:n]).astype(wet.dtype, copy=False) * x
+    return wet

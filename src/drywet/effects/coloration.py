@@ -43,7 +43,7 @@ MIC_COLORATION = EffectSpec(
 ROOM_IR = EffectSpec(
     "room_ir",
     "Convolution with a real impulse response drawn (by seed) from a folder; energy-normalized.",
-    (Param("mix", "", 0.0, 1.0, 1.0, doc="0 dry only, 1 wet only"),),
+    (Param("mix", "", 0.0, 1.0, 1.0, doc="0 dry only, 1 wet only", curve=True),),
     (
         Option("ir_dir", None, "folder of impulse responses (wav, flac, ...), searched recursively"),
         Option("seed", 0, "seed that picks the impulse response"),

@@ -23,7 +23,7 @@ DELAY = EffectSpec(
     (
         Param("time_ms", "ms", 10.0, 1000.0, 250.0, "log", doc="time between echoes"),
         Param("feedback", "", 0.0, 0.9, 0.3, doc="gain from one echo to the next"),
-        Param("mix", "", 0.0, 1.0, 0.3, doc="level of the echoes added to the dry signal"),
+        Param("mix", "", 0.0, 1.0, 0.3, doc="level of the echoes added to the dry signal", curve=True),
         Param("tone_hz", "Hz", 500.0, 20000.0, 20000.0, "log", doc="cutoff of the one-pole low-pass in the loop"),
     ),
     category="delay",

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..dsp.curves import lfo, variable_delay
+from ..dsp.curves import dry_wet, lfo, variable_delay
 from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, batch_param
 
@@ -36,7 +36,7 @@ CHORUS = EffectSpec(
         Param("rate_hz", "Hz", 0.05, 5.0, 0.8, "log", **_RATE),
         Param("depth_ms", "ms", 0.1, 10.0, 2.0, "log", doc="peak delay excursion"),
         Param("delay_ms", "ms", 5.0, 40.0, 15.0, "log", doc="center delay"),
-        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only"),
+        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only", curve=True),
     ),
     category="modulation",
     differentiable=False,
@@ -51,7 +51,7 @@ FLANGER = EffectSpec(
         Param("depth_ms", "ms", 0.05, 5.0, 1.5, "log", doc="peak delay excursion"),
         Param("delay_ms", "ms", 0.1, 10.0, 2.0, "log", doc="center delay (at least the depth is kept)"),
         Param("feedback", "", -0.95, 0.95, 0.5, doc="delay-line feedback gain"),
-        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only"),
+        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only", curve=True),
     ),
     category="modulation",
     differentiable=False,
@@ -67,7 +67,7 @@ PHASER = EffectSpec(
         Param("depth", "", 0.0, 1.0, 0.7, doc="sweep width (1: +/- 2 octaves)"),
         Param("center_hz", "Hz", 100.0, 5000.0, 800.0, "log", doc="center of the sweep"),
         Param("feedback", "", 0.0, 0.9, 0.4, doc="feedback from the last all-pass"),
-        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 all-passed only"),
+        Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 all-passed only", curve=True),
     ),
     (Option("stages", 4, "number of first-order all-passes", (2, 4, 6, 8, 12)),),
     category="modulation",
@@ -96,11 +96,12 @@ def tremolo_torch(x, *, sample_rate, rate_hz, depth):
 def chorus_numpy(x, *, sample_rate, rate_hz, depth_ms, delay_ms, mix):
     ms = delay_ms + depth_ms * lfo(x.shape[-1], sample_rate, rate_hz)
     wet = variable_delay(x.astype(np.float64), np.maximum(ms, 0.0) * sample_rate / 1000.0)
-    return (1.0 - mix) * x + mix * wet
+    return dry_wet(x, wet, mix)
 
 
 @njit(cache=True, nogil=True)
-def _flanger_kernel(x, delay, feedback, mix):  # pragma: no cover - compiled
+def _flanger_kernel(x, delay, feedback):  # pragma: no cover - compiled
+    """The delay line's taps (the wet signal)."""
     rows, n = x.shape
     size = 1
     while size < int(np.max(delay)) + 4:
@@ -120,7 +121,7 @@ def _flanger_kernel(x, delay, feedback, mix):  # pragma: no cover - compiled
             tap = (-f * (f - 1) * (f - 2) / 6) * a + ((f + 1) * (f - 1) * (f - 2) / 2) * b
             tap += (-(f + 1) * f * (f - 2) / 2) * c + ((f + 1) * f * (f - 1) / 6) * d
             line[i & (size - 1)] = x[r, i] + feedback * tap
-            y[r, i] = (1.0 - mix) * x[r, i] + mix * tap
+            y[r, i] = tap
     return y
 
 
@@ -129,11 +130,12 @@ def flanger_numpy(x, *, sample_rate, rate_hz, depth_ms, delay_ms, feedback, mix)
     samples = (center + depth_ms * lfo(x.shape[-1], sample_rate, rate_hz)) * sample_rate / 1000.0
     samples = np.maximum(samples, 2.0)  # the cubic read needs two past samples
     rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=np.float64)
-    return _flanger_kernel(rows, samples, feedback, mix).reshape(x.shape)
+    return dry_wet(x, _flanger_kernel(rows, samples, feedback).reshape(x.shape), mix)
 
 
 @njit(cache=True, nogil=True)
-def _phaser_kernel(x, coef, stages, feedback, mix):  # pragma: no cover - compiled
+def _phaser_kernel(x, coef, stages, feedback):  # pragma: no cover - compiled
+    """The all-pass cascade's output (the wet signal)."""
     rows, n = x.shape
     y = np.empty_like(x)
     for r in range(rows):
@@ -149,7 +151,7 @@ def _phaser_kernel(x, coef, stages, feedback, mix):  # pragma: no cover - compil
                 out_prev[s] = v
                 u = v
             last = u
-            y[r, i] = (1.0 - mix) * x[r, i] + mix * u
+            y[r, i] = u
     return y
 
 
@@ -159,7 +161,7 @@ def phaser_numpy(x, *, sample_rate, rate_hz, depth, center_hz, feedback, mix, st
     tan = np.tan(np.pi * np.minimum(freq, 0.45 * sample_rate) / sample_rate)
     coef = (tan - 1.0) / (tan + 1.0)  # first-order all-pass with break frequency ``freq``
     rows = np.ascontiguousarray(x.reshape(-1, n), dtype=np.float64)
-    return _phaser_kernel(rows, coef, int(stages), feedback, mix).reshape(x.shape)
+    return dry_wet(x, _phaser_kernel(rows, coef, int(stages), feedback).reshape(x.shape), mix)
 
 
 EFFECTS = (

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..dsp import convolve as conv
+from ..dsp.curves import dry_wet
 from ..errors import AudioError, ParameterError
 from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, keyword_signature
@@ -30,7 +31,7 @@ CONVOLUTION = EffectSpec(
     "convolution_reverb",
     "FFT convolution with a user impulse response (mono or stereo), wet/dry mix and pre-delay.",
     (
-        Param("mix", "", 0.0, 1.0, 1.0, doc="0 dry only, 1 wet only"),
+        Param("mix", "", 0.0, 1.0, 1.0, doc="0 dry only, 1 wet only", curve=True),
         Param("pre_delay_ms", "ms", 0.0, 200.0, 0.0, doc="delay added before the impulse response"),
     ),
     (
@@ -96,14 +97,6 @@ def _match_channels(x_channels: int, ir_channels: int) -> None:
         )
 
 
-def _mix_numpy(x, wet, mix):
-    """(1 - mix) * dry + mix * wet, where the dry signal is zero past its end."""
-    if mix != 1.0:
-        wet *= wet.dtype.type(mix)
-        wet[..., : x.shape[-1]] += wet.dtype.type(1.0 - mix) * x
-    return wet
-
-
 def _out_len(length_option: str, x_len: int, ir_len: int) -> int:
     return x_len if length_option == "same" else x_len + ir_len - 1
 
@@ -114,7 +107,7 @@ def convolution_numpy(x, *, sample_rate, mix, pre_delay_ms, impulse_response, ir
     ir = conv.fractional_shift_numpy(ir, pre_delay_ms * sample_rate / 1000.0)
     n = _out_len(length, x.shape[-1], ir.shape[-1])
     wet = conv.convolve_numpy(x, ir, n)
-    return _mix_numpy(x, wet, mix)
+    return dry_wet(x, wet, mix)
 
 
 def convolution_torch(x, *, sample_rate, mix, pre_delay_ms, impulse_response, ir_sample_rate, normalize_ir, length):
@@ -150,7 +143,7 @@ def _noise_params():
         out.append(Param(f"band{i}_gain_db", "dB", -40.0, 0.0, 0.0, doc=f"level of noise band {i}"))
     for i in range(NUM_NOISE_BANDS):
         out.append(Param(f"band{i}_decay_s", "s", 0.1, 4.0, 1.0, "log", doc=f"RT60 of noise band {i}"))
-    out.append(Param("mix", "", 0.0, 1.0, 0.3, doc="0 dry only, 1 wet only"))
+    out.append(Param("mix", "", 0.0, 1.0, 0.3, doc="0 dry only, 1 wet only", curve=True))
     return tuple(out)
 
 
@@ -212,7 +205,7 @@ def _noise_numpy(x, *, sample_rate, seed, ir_length_s, length, **params):
     ir = noise_ir_numpy(params, x.shape[1], sample_rate, seed, ir_len)
     n = _out_len(length, x.shape[-1], ir_len)
     wet = conv.convolve_numpy(x, ir, n)
-    return _mix_numpy(x, wet, mix)
+    return dry_wet(x, wet, mix)
 
 
 def _noise_torch(x, *, sample_rate, seed, ir_length_s, length, **params):
