@@ -120,6 +120,9 @@ def test_curves_are_refused_where_they_have_no_meaning():
 
     with pytest.raises(DrywetError, match="vary over time"):
         invert_chain(np.zeros((1, 100), np.float32) + 0.1, chain, sample_rate=16000)
+    fade = Chain([Stage.create("gain", {"gain_db": [0.0, -20.0, 6.0]})])  # pointwise: exact inverse
+    x = 0.3 * np.random.default_rng(1).standard_normal((2, 1000))
+    assert np.allclose(invert_chain(fade(x, sample_rate=16000), fade, sample_rate=16000).audio, x, atol=1e-12)
 
 
 def test_report_shows_curves_without_drawing_a_static_response(tmp_path):

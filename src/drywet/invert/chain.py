@@ -20,6 +20,7 @@ import numpy as np
 from ..audio import as_batch, check_sample_rate, unbatch
 from ..chain import Chain, Stage
 from ..dsp import dynamics as dyn
+from ..dsp.curves import curve_to_samples
 from ..effects.gain import _pan_gains
 from ..errors import DrywetError
 from . import clipping, learned, linear
@@ -60,7 +61,11 @@ class InversionResult:
 
 # -- per-effect inverses: f(y3, sample_rate, params, options) -> (x3, notes) ------------------
 def _gain(y, sr, p, o):
-    return y * 10.0 ** (-p["gain_db"] / 20.0), []
+    return y * 10.0 ** (-np.asarray(p["gain_db"]) / 20.0), []
+
+
+# pointwise inverses that take parameter curves as they are (one value per sample)
+CURVE_INVERSES = frozenset({"gain"})
 
 
 def _polarity(y, sr, p, o):
@@ -241,11 +246,14 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
     name = stage.effect.name
     if stage.bypass:
         return StageInversion(stage.key, name, y.copy())
-    if stage.curves:
+    if stage.curves and name not in CURVE_INVERSES:
         raise DrywetError(
             f"{stage.key}: {list(stage.curves)} vary over time; the model-based inverses take constant "
-            "parameters (invert the constant parts of the signal one at a time)"
+            f"parameters, except {sorted(CURVE_INVERSES)} (invert the constant parts of the signal one at a time)"
         )
+    if stage.curves:  # one value per sample, as the forward effect used
+        stage = dataclasses.replace(stage, params={
+            k: curve_to_samples(np.asarray(v), y.shape[-1]) if k in stage.curves else v for k, v in stage.params.items()})
     early_notes = []
     if estimated and name in CONSISTENT:
         params, early_notes = CONSISTENT[name](y, stage)
