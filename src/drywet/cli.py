@@ -23,9 +23,9 @@ def cmd_effects(args) -> int:
     if args.json:
         print(json.dumps([e.spec.describe() for e in EFFECTS.values()], indent=2))
         return 0
-    print(f"{'effect':22s} {'category':11s} {'torch':6s} parameters")
+    print(f"{'effect':22s} {'category':11s} {'torch':6s} parameters (~: accepts a curve)")
     for e in EFFECTS.values():
-        params = ", ".join(f"{p.name} [{p.min:g}..{p.max:g}]" for p in e.spec.params[:4])
+        params = ", ".join(f"{p.name}{'~' if p.curve else ''} [{p.min:g}..{p.max:g}]" for p in e.spec.params[:4])
         more = f", ... ({e.spec.num_params} in all)" if e.spec.num_params > 4 else ""
         print(f"{e.name:22s} {e.spec.category:11s} {'yes' if e.torch_kernel else 'no':6s} {params}{more}")
     return 0
