@@ -128,3 +128,15 @@ def test_demo_estimates_blind_and_informed_and_restores(tmp_path):
     assert "True and estimated parameters" in html and "blind estimate" in html and "informed estimate" in html
     value = lambda key: float(html.split(key + "</td><td>")[1].split("<")[0])  # noqa: E731
     assert value("informed re-synthesis vs wet: logmel_l1") < value("wet: logmel_l1"), "the informed estimate explains the wet"
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """`drywet effects --json | head -1`: no BrokenPipeError traceback, exit status 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "drywet.cli", "effects", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader stops; the spec table (over 64 KiB) no longer fits the pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Traceback" not in err, err
