@@ -242,6 +242,10 @@ def test_folder_job_refuses_unsafe_output_folders(tmp_path):
     _make_inputs(tmp_path / "in")
     with pytest.raises(DrywetError, match="inside the input folder"):
         run_job(Job(tmp_path / "in", tmp_path / "in" / "out", PRESET, 1, 0), progress=False)
+    (tmp_path / "a_file").write_bytes(b"user data")
+    with pytest.raises(DrywetError, match="is a file"):
+        run_job(Job(tmp_path / "in", tmp_path / "a_file", PRESET, 1, 0), progress=False)
+    assert (tmp_path / "a_file").read_bytes() == b"user data"
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "mine.wav").write_bytes(b"user data")
     with pytest.raises(DrywetError, match="no drywet manifest"):

@@ -111,6 +111,8 @@ def render_source(job: Job, source: str, copies: Iterable[int]) -> dict:
 def check_folders(in_dir: Path, out_dir: Path) -> None:
     if not in_dir.is_dir():
         raise DrywetError(f"input folder not found: {in_dir}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DrywetError(f"the output folder {out_dir} is a file; give a new or empty folder")
     i, o = in_dir.resolve(), out_dir.resolve()
     if o == i or i in o.parents:
         raise DrywetError(f"the output folder {out_dir} is inside the input folder {in_dir}; choose a folder outside it")
