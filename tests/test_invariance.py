@@ -87,6 +87,26 @@ def test_bad_extractors_are_clear_errors(spec, match):
         load_extractor(spec)
 
 
+def _raises(x, sample_rate):
+    raise KeyError("model head")
+
+
+def _size_follows_length(x, sample_rate):
+    return np.abs(x).ravel()[: x.shape[-1] // 100]
+
+
+@pytest.mark.parametrize("extractor, match", [
+    (_raises, "failed on clean audio: KeyError"),
+    (lambda x, sample_rate: None, "returned NoneType"),
+    (lambda x, sample_rate: np.zeros(0), "no values"),
+    (lambda x, sample_rate: np.array([np.nan]), "NaN or Inf on clean audio"),
+    (_size_follows_length, "one size for any audio"),
+])
+def test_a_bad_user_extractor_gets_a_clear_error(extractor, match):
+    with pytest.raises(DrywetError, match=match):
+        invariance(clips(), SR, extractor, effects=["time_stretch"], levels=[1.0])
+
+
 def test_cli_writes_table_json_and_plot(tmp_path, capsys):
     import soundfile as sf
 

@@ -149,9 +149,7 @@ def invariance(
         raise DrywetError("invariance needs at least one audio clip")
     options = options or {}
     names = list(effects) if effects else default_effects(**{k: v for o in options.values() for k, v in o.items()})
-    clean = [np.asarray(extractor(x, sample_rate), dtype=np.float64).reshape(-1) for x in clips]
-    if any(not np.all(np.isfinite(f)) for f in clean):
-        raise DrywetError("the feature extractor returned NaN or Inf on clean audio")
+    clean = [_features(extractor, x, sample_rate, "clean audio") for x in clips]
     rows = []
     for name in names:
         effect = get_effect(name)
@@ -165,7 +163,10 @@ def invariance(
             distances, agree = [], []
             for x, f in zip(clips, clean):
                 y = effect(x, sample_rate=sample_rate, **params, **settings)
-                g = np.asarray(extractor(y, sample_rate), dtype=np.float64).reshape(-1)
+                g = _features(extractor, y, sample_rate, f"{name} at strength {level:g}")
+                if g.shape != f.shape:
+                    raise DrywetError(f"the feature extractor returned {g.size} values on {name} at strength {level:g} "
+                                      f"but {f.size} on the clean clip; it must return one size for any audio")
                 distances.append(float(np.linalg.norm(g - f) / max(np.linalg.norm(f), 1e-12)))
                 if classifier:
                     agree.append(float(np.argmax(g) == np.argmax(f)))
@@ -183,6 +184,27 @@ def invariance(
                 }
             )
     return rows
+
+
+def _features(extractor: Callable, x: np.ndarray, sample_rate: int, what: str) -> np.ndarray:
+    """The extractor's output on ``x`` as a flat float64 array, or DrywetError saying what is
+    wrong with a user extractor (its exception, a non-numeric or empty output, NaN or Inf)."""
+    usage = "it must take (audio (channels, samples) float, sample_rate) and return an array of numbers"
+    try:
+        out = extractor(x, sample_rate)
+    except Exception as exc:  # a user callable or model: report it with its cause
+        raise DrywetError(f"the feature extractor failed on {what}: {type(exc).__name__}: {exc}; {usage}") from exc
+    try:
+        if out is None or isinstance(out, (str, bytes)):  # asarray would read None as NaN
+            raise TypeError
+        values = np.asarray(out.detach().cpu() if hasattr(out, "detach") else out, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise DrywetError(f"the feature extractor returned {type(out).__name__} on {what}; {usage}") from None
+    if values.size == 0:
+        raise DrywetError(f"the feature extractor returned no values on {what}; {usage}")
+    if not np.all(np.isfinite(values)):
+        raise DrywetError(f"the feature extractor returned NaN or Inf on {what}")
+    return values
 
 
 def format_table(rows: list[dict]) -> str:
