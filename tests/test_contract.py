@@ -116,6 +116,9 @@ def test_finite_check_is_exact(to):
         (np.zeros((1, 100), np.float16), "float32 or float64"),
         ([0.0, 0.1], "numpy array or torch tensor"),
         (np.zeros((0, 100), np.float32), "zero channels"),
+        (np.zeros((4410, 2), np.float32), r"\(samples, channels\) array .* x\.T"),
+        (np.zeros((1, 100), np.uint8), "unsigned PCM"),
+        (np.zeros((1, 100), np.complex64), "real-valued"),
     ],
 )
 def test_wrong_shape_or_type_is_a_clear_error(name, x, match):

@@ -52,6 +52,10 @@ def all_finite(x: Any) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(x).all())
 
 
+# more channels than this, and than samples, is a (samples, channels) array passed the wrong way
+MAX_CHANNELS = 1024
+
+
 def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
     """Check ``x`` and return it as a 3-D (batch, channels, samples) view.
 
@@ -70,7 +74,9 @@ def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
         finite = all_finite(x)
     elif isinstance(x, np.ndarray):
         if x.dtype not in (np.float32, np.float64):
-            hint = "x.astype(np.float32)" if x.dtype.kind == "f" else "x.astype(np.float32) / np.iinfo(x.dtype).max for integer PCM"
+            hint = {"i": "x.astype(np.float32) / np.iinfo(x.dtype).max for integer PCM",
+                    "u": "(x.astype(np.float32) - 2 ** (8 * x.itemsize - 1)) / 2 ** (8 * x.itemsize - 1) for unsigned PCM",
+                    "c": "x.real.astype(np.float32) (audio is real-valued)"}.get(x.dtype.kind, "x.astype(np.float32)")
             raise AudioError(f"{name} must be a float32 or float64 array, got {x.dtype}; convert with {hint}")
         finite = all_finite(x)
     else:
@@ -83,6 +89,11 @@ def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
         )
     if x.shape[-2] == 0:
         raise AudioError(f"{name} has zero channels (shape {tuple(x.shape)}); give at least one channel")
+    if x.shape[-2] > MAX_CHANNELS and x.shape[-2] > x.shape[-1]:
+        raise AudioError(
+            f"{name} has {x.shape[-2]} channels of {x.shape[-1]} samples: audio is (channels, samples); "
+            "transpose a (samples, channels) array such as soundfile's with x.T"
+        )
     if not allow_empty and x.shape[-1] == 0:
         raise AudioError(f"{name} holds no samples; give at least one sample")
     if not finite:
