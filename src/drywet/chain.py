@@ -56,7 +56,7 @@ def _stored_value(effect: Effect, name: str, value: Any) -> float | tuple[float,
         return float(value)
     param = effect.spec.param(name)
     if not param.curve or np.ndim(value) != 1:
-        accepting = [p.name for p in effect.spec.params if p.curve]
+        accepting = list(effect.spec.curve_param_names)
         hint = f"; {accepting} accept a 1-D curve" if accepting else ""
         raise ParameterError(f"{effect.name}.{name} takes one number{hint}")
     values = tuple(float(v) for v in np.asarray(value, dtype=np.float64))

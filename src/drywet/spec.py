@@ -226,6 +226,11 @@ class EffectSpec:
         return tuple(o.name for o in self.options)
 
     @property
+    def curve_param_names(self) -> tuple[str, ...]:
+        """The parameters whose numpy path also accepts a curve (``Param.curve``)."""
+        return tuple(p.name for p in self.params if p.curve)
+
+    @property
     def num_params(self) -> int:
         return len(self.params)
 

@@ -73,7 +73,7 @@ class EffectDraw:
             param = spec.param(name)
             values = _rule_values(rule, f"{self.effect}.{name}")
             if (_is_curve_rule(rule) or any(np.ndim(v) for v in values)) and not param.curve:
-                accepting = [p.name for p in spec.params if p.curve]
+                accepting = list(spec.curve_param_names)
                 raise ParameterError(f"{spec.name}.{name} takes no curve; {accepting or 'none of its parameters'} do")
             for v in values:
                 param.validate(v, spec.name)

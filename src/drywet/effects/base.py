@@ -70,7 +70,7 @@ class Effect:
             elif np.ndim(value) == 1 and self.spec.param(name).curve:
                 values[name] = curve_to_samples(np.asarray(value, dtype=np.float64), x3.shape[-1])
             else:
-                curves = [p.name for p in self.spec.params if p.curve]
+                curves = list(self.spec.curve_param_names)
                 hint = f"; {curves} accept a 1-D curve" if curves else ""
                 raise ParameterError(
                     f"{self.name}.{name}: the numpy path takes one number per parameter{hint}; "
