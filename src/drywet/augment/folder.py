@@ -244,6 +244,9 @@ def _run_local(job: Job, todo, workers: int):
                     except BrokenProcessPool:
                         suspects.append(task)
                         continue
+                    except Exception as exc:  # render_source reports its own errors: this is transport
+                        raise DrywetError(f"a worker process could not run {task[0]}: {type(exc).__name__}: {exc}; "
+                                          "an augmentation that cannot be pickled runs with workers=0") from exc
                     yield result
             suspects += running.values()  # in flight when the pool broke
         for source, copies in suspects:
