@@ -362,3 +362,15 @@ def test_a_file_that_kills_its_worker_is_reported_and_the_job_goes_on(tmp_path, 
     assert [f["source"] for f in summary.failed] == ["poison.wav"] and "died" in summary.failed[0]["error"]
     rows = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert summary.written == len(rows) == 8 and {r["source"] for r in rows} == {"a.wav", "b.wav", "c.wav", "d.wav"}
+
+
+def test_an_augmentation_workers_cannot_receive_points_to_workers_0(tmp_path):
+    import threading
+
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "a.wav", clip(0.1).T, SR)
+    aug = Augment(["gain"])
+    aug.lock = threading.Lock()  # cannot be pickled to a worker process
+    with pytest.raises(DrywetError, match="workers=0"):
+        run_job(Job(tmp_path / "in", tmp_path / "out", aug, 1, 0), workers=1, progress=False)
+    assert run_job(Job(tmp_path / "in", tmp_path / "out0", aug, 1, 0), workers=0, progress=False).written == 1
