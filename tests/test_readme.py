@@ -25,3 +25,20 @@ def test_readme_python_example_runs(index, tmp_path, monkeypatch):
     sf.write(tmp_path / "song.wav", x.T, sr)
     monkeypatch.chdir(tmp_path)
     exec(BLOCKS[index], {"np": np, "x": x.copy(), "sr": sr, "clean_target": x.copy()})
+
+
+def test_readme_command_lines_parse():
+    """Every `drywet ...` line of the README's shell examples names real subcommands and flags."""
+    import shlex
+
+    from drywet.cli import build_parser
+
+    parser = build_parser()
+    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
+             for line in block.splitlines()]
+    commands = [line for line in lines if line.startswith("drywet ")]
+    assert len(commands) > 20
+    for line in commands:
+        args = [a for a in shlex.split(line)[1:] if not (a.startswith("[") or a.endswith("]") or a == "...")]
+        namespace, extra = parser.parse_known_args(args)  # argparse exits on an unknown subcommand
+        assert not extra or namespace.command == "apply", f"{line}: unknown {extra}"
