@@ -337,6 +337,27 @@ def test_mix_curves_blend_the_dry_and_wet_renders_sample_by_sample(name, extra):
     assert np.allclose(y, (1 - ramp) * dry + ramp * wet, atol=1e-10)
 
 
+def test_tremolo_rate_curve_integrates_the_phase():
+    """A rate ramping 2 -> 10 Hz over 1 s: the gain follows the closed-form phase
+    2 pi (2 t + 4 t^2) (the integral of the rate), so the waveform never jumps."""
+    n = SR
+    t = np.arange(n) / SR
+    y = EFFECTS["tremolo"](np.ones((1, n)), sample_rate=SR, rate_hz=np.array([2.0, 10.0]), depth=np.array([0.2, 1.0]))
+    depth = np.linspace(0.2, 1.0, n)
+    expected = 1.0 - depth * 0.5 * (1.0 - np.cos(2 * np.pi * (2.0 * t + 4.0 * t**2)))
+    assert np.max(np.abs(y[0] - expected)) < 2e-3  # the left Riemann sum of a linear ramp: < 1e-4 cycles
+
+
+@pytest.mark.parametrize("name", ["tremolo", "chorus", "flanger", "phaser"])
+def test_constant_rate_and_depth_curves_give_the_scalar_result(name):
+    effect = EFFECTS[name]
+    params = effect.spec.sample(np.random.default_rng(5))
+    x = 0.3 * np.random.default_rng(0).standard_normal((2, SR // 4))
+    curves = {k: np.full(4, v) for k, v in params.items() if k in effect.spec.curve_param_names}
+    assert {"rate_hz"} < set(curves)  # the rate and at least the depth or the mix
+    assert np.allclose(effect(x, sample_rate=SR, **{**params, **curves}), effect(x, sample_rate=SR, **params), atol=1e-7)
+
+
 def test_pan_curve_moves_a_mono_source_from_left_to_right():
     y = EFFECTS["pan"](np.ones((1, 1001)), sample_rate=SR, pan=np.array([-1.0, 1.0]))
     assert y[0, 0] == pytest.approx(1.0) and y[1, 0] == pytest.approx(0.0, abs=1e-12)

@@ -51,9 +51,21 @@ def variable_delay(x: np.ndarray, delay_samples: np.ndarray, edge: str = "zero")
     return y.astype(x.dtype, copy=False)
 
 
-def lfo(num_samples: int, sample_rate: int, rate_hz: float, phase: float = 0.0) -> np.ndarray:
-    """A sine low-frequency oscillator in [-1, 1], shape (num_samples,)."""
-    return np.sin(2.0 * np.pi * rate_hz * np.arange(num_samples) / sample_rate + phase)
+def lfo_phase(num_samples: int, sample_rate: int, rate_hz) -> np.ndarray:
+    """The phase (radians) of an oscillator at ``rate_hz``, shape (num_samples,).
+
+    ``rate_hz``: a number, or one value per sample (a curve): the phase then integrates the
+    rate, so the waveform stays continuous while the rate moves (a Leslie speeding up)."""
+    if np.ndim(rate_hz) == 0:
+        return 2.0 * np.pi * rate_hz * np.arange(num_samples) / sample_rate
+    rate = np.asarray(rate_hz, dtype=np.float64)
+    return 2.0 * np.pi * np.concatenate([[0.0], np.cumsum(rate[:-1])]) / sample_rate
+
+
+def lfo(num_samples: int, sample_rate: int, rate_hz, phase: float = 0.0) -> np.ndarray:
+    """A sine low-frequency oscillator in [-1, 1], shape (num_samples,); ``rate_hz`` as in
+    :func:`lfo_phase`."""
+    return np.sin(lfo_phase(num_samples, sample_rate, rate_hz) + phase)
 
 
 def dry_wet(x: np.ndarray, wet: np.ndarray, mix) -> np.ndarray:

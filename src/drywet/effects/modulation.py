@@ -12,18 +12,18 @@ import math
 import numpy as np
 from numba import njit
 
-from ..dsp.curves import dry_wet, lfo, variable_delay
+from ..dsp.curves import dry_wet, lfo, lfo_phase, variable_delay
 from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect, batch_param
 
-_RATE = {"doc": "LFO rate"}
+_RATE = {"doc": "LFO rate", "curve": True}
 
 TREMOLO = EffectSpec(
     "tremolo",
     "Amplitude modulation: gain 1 - depth (1 - cos(2 pi rate t)) / 2, in [1 - depth, 1].",
     (
         Param("rate_hz", "Hz", 0.5, 20.0, 5.0, "log", **_RATE),
-        Param("depth", "", 0.0, 1.0, 0.5, doc="0 none, 1 full silence at the troughs"),
+        Param("depth", "", 0.0, 1.0, 0.5, doc="0 none, 1 full silence at the troughs", curve=True),
     ),
     category="modulation",
     strength=Strength("depth", 0.0, 1.0),
@@ -34,7 +34,7 @@ CHORUS = EffectSpec(
     "Chorus: the dry signal plus a copy read at delay_ms + depth_ms x LFO.",
     (
         Param("rate_hz", "Hz", 0.05, 5.0, 0.8, "log", **_RATE),
-        Param("depth_ms", "ms", 0.1, 10.0, 2.0, "log", doc="peak delay excursion"),
+        Param("depth_ms", "ms", 0.1, 10.0, 2.0, "log", doc="peak delay excursion", curve=True),
         Param("delay_ms", "ms", 5.0, 40.0, 15.0, "log", doc="center delay"),
         Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only", curve=True),
     ),
@@ -48,7 +48,7 @@ FLANGER = EffectSpec(
     "Flanger: a short modulated delay with feedback, mixed with the dry signal.",
     (
         Param("rate_hz", "Hz", 0.05, 5.0, 0.3, "log", **_RATE),
-        Param("depth_ms", "ms", 0.05, 5.0, 1.5, "log", doc="peak delay excursion"),
+        Param("depth_ms", "ms", 0.05, 5.0, 1.5, "log", doc="peak delay excursion", curve=True),
         Param("delay_ms", "ms", 0.1, 10.0, 2.0, "log", doc="center delay (at least the depth is kept)"),
         Param("feedback", "", -0.95, 0.95, 0.5, doc="delay-line feedback gain"),
         Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 delayed copy only", curve=True),
@@ -64,7 +64,7 @@ PHASER = EffectSpec(
     "+/- depth octaves x 2, with feedback, mixed with the dry signal.",
     (
         Param("rate_hz", "Hz", 0.05, 5.0, 0.5, "log", **_RATE),
-        Param("depth", "", 0.0, 1.0, 0.7, doc="sweep width (1: +/- 2 octaves)"),
+        Param("depth", "", 0.0, 1.0, 0.7, doc="sweep width (1: +/- 2 octaves)", curve=True),
         Param("center_hz", "Hz", 100.0, 5000.0, 800.0, "log", doc="center of the sweep"),
         Param("feedback", "", 0.0, 0.9, 0.4, doc="feedback from the last all-pass"),
         Param("mix", "", 0.0, 1.0, 0.5, doc="0 dry only, 1 all-passed only", curve=True),
@@ -77,9 +77,9 @@ PHASER = EffectSpec(
 
 
 def tremolo_gain(n, sample_rate, rate_hz, depth, xp=np):
-    t = xp.arange(n) / sample_rate if xp is np else xp.arange(n, dtype=depth.dtype, device=depth.device) / sample_rate
-    if xp is np:
-        return 1.0 - depth * 0.5 * (1.0 - np.cos(2 * np.pi * rate_hz * t))
+    if xp is np:  # rate and depth may be curves here
+        return 1.0 - depth * 0.5 * (1.0 - np.cos(lfo_phase(n, sample_rate, rate_hz)))
+    t = xp.arange(n, dtype=depth.dtype, device=depth.device) / sample_rate
     return 1.0 - depth[:, None, None] * 0.5 * (1.0 - (2 * math.pi * batch_param(rate_hz) * t).cos())
 
 
@@ -126,7 +126,7 @@ def _flanger_kernel(x, delay, feedback):  # pragma: no cover - compiled
 
 
 def flanger_numpy(x, *, sample_rate, rate_hz, depth_ms, delay_ms, feedback, mix):
-    center = max(delay_ms, depth_ms)
+    center = np.maximum(delay_ms, depth_ms)
     samples = (center + depth_ms * lfo(x.shape[-1], sample_rate, rate_hz)) * sample_rate / 1000.0
     samples = np.maximum(samples, 2.0)  # the cubic read needs two past samples
     rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=np.float64)
