@@ -8,6 +8,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
     python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
     python benchmarks/blind_inversion_ideas.py partial-eq test|valid
+    python benchmarks/blind_inversion_ideas.py amplified-eq test|valid
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
 
@@ -143,16 +144,30 @@ def partial_compressor(split: str) -> None:
         compare_on_row(split, row, variants)
 
 
-def partial_eq(split: str) -> None:
-    """Invert only a fraction of each estimated EQ gain (in dB), on the EQ and chain rows."""
-    def scaled_eq(y, stages, f):
-        eq, *rest = stages
-        scaled = {k: f * v if k.endswith("gain_db") else v for k, v in eq.params.items()}
-        return invert(y, [Stage.create(eq.effect.name, scaled), *rest], dynamics_strength=0.5)
+def _scaled_eq_inverse(y, stages, fraction):
+    """Invert with each estimated EQ gain (dB) times ``fraction``, clipped to the spec's range."""
+    eq, *rest = stages
+    spec = eq.effect.spec
+    scaled = {k: float(np.clip(fraction * v, spec.param(k).min, spec.param(k).max)) if k.endswith("gain_db") else v
+              for k, v in eq.params.items()}
+    return invert(y, [Stage.create(eq.effect.name, scaled), *rest], dynamics_strength=0.5)
 
-    variants = {f"fraction {f:g} of the EQ gains": lambda y, stages, f=f: scaled_eq(y, stages, f) for f in (1.0, 0.75, 0.5)}
+
+def _compare_eq_fractions(split: str, fractions) -> None:
+    variants = {f"fraction {f:g} of the EQ gains": lambda y, stages, f=f: _scaled_eq_inverse(y, stages, f) for f in fractions}
     for row in ("eq", "chain"):
         compare_on_row(split, row, variants)
+
+
+def partial_eq(split: str) -> None:
+    """Invert only a fraction of each estimated EQ gain (in dB), on the EQ and chain rows."""
+    _compare_eq_fractions(split, (1.0, 0.75, 0.5))
+
+
+def amplified_eq(split: str) -> None:
+    """Invert more than each estimated EQ gain (a network trained with MSE may shrink toward the
+    prior's mean), on the EQ and chain rows."""
+    _compare_eq_fractions(split, (1.0, 1.25, 1.5))
 
 
 def two_eq_estimates(split: str) -> None:
@@ -224,7 +239,8 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
-IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "two-eq-estimates": two_eq_estimates,
+IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
+         "two-eq-estimates": two_eq_estimates,
          "spectrum-prior": spectrum_prior}
 
 
