@@ -92,6 +92,14 @@ def test_truncated_files_are_refused_unless_allowed(tmp_path, suffix):
         assert 0 < part.shape[-1] < x.shape[-1]
 
 
+def test_no_real_recording_is_taken_for_a_truncated_file():
+    """Every audio file of ../shared/data (wav, flac, ogg, mp3 from many writers) reads whole."""
+    files = [p for p in sorted(shared("").rglob("*")) if p.is_file() and p.suffix.lower() in io.READ_FORMATS]
+    assert len(files) > 100
+    for path in files:
+        io.read_audio(path)  # raises AudioError("... is truncated ...") on a false positive
+
+
 def test_streaming_wav_header_is_not_a_truncation(tmp_path):
     """Recorders that stream leave 0 or 0xFFFFFFFF as the data size: the audio is all there."""
     path = tmp_path / "stream.wav"
