@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -151,6 +152,26 @@ def test_device_model_fits_a_real_black_box_pair(tmp_path):
     assert m["model"]["esr"] < 0.5 * m["dry"]["esr"]
     with pytest.raises(DrywetError, match="causal"):
         fit_device(pairs, DeviceConfig(causal=False))
+
+
+def test_device_pairs_at_a_lower_rate_than_the_model_warn(tmp_path):
+    """A wet recorded at 8 kHz for a 16 kHz model has an empty top band the model would learn."""
+    import soundfile as sf
+
+    from drywet.neural.device import load_pairs
+
+    rng = np.random.default_rng(0)
+    dry = rng.standard_normal(16000).astype(np.float32) * 0.1
+    sf.write(tmp_path / "a.wav", dry, 16000)
+    sf.write(tmp_path / "a_low.wav", dry[::2], 8000)
+    sf.write(tmp_path / "a_same.wav", dry, 16000)
+    with pytest.warns(UserWarning, match=r"a_low.wav is at 8000 Hz.*--sample-rate 8000"):
+        pairs = load_pairs([(tmp_path / "a.wav", tmp_path / "a_low.wav")], 16000)
+    assert pairs[0].dry.size == pairs[0].wet.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same rate, or a model at the lower rate: no warning
+        load_pairs([(tmp_path / "a.wav", tmp_path / "a_same.wav")], 16000)
+        load_pairs([(tmp_path / "a.wav", tmp_path / "a_low.wav")], 8000)
 
 
 def test_cli_proxy_and_model(tmp_path, capsys):

@@ -10,6 +10,7 @@ to the same metrics for "no model" (wet vs dry), so the gain is visible.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -81,10 +82,25 @@ def align(dry: np.ndarray, wet: np.ndarray, sample_rate: int) -> tuple[np.ndarra
 
 
 def load_pairs(files: Sequence[tuple[Path, Path]], sample_rate: int) -> list[Pair]:
+    """Read, resample to ``sample_rate`` and align each (dry, wet) pair.
+
+    A file recorded at a lower rate than the model's has nothing above its Nyquist frequency;
+    the model would learn that empty band as part of the device, and MCD on such a pair is
+    dominated by it, so this warns and names the rate to fit at instead.
+    """
     out = []
     for d, w in files:
-        dry, _ = io.read_audio(d, sample_rate=sample_rate, channels=1)
-        wet, _ = io.read_audio(w, sample_rate=sample_rate, channels=1)
+        dry, dry_rate = io.read_audio(d, channels=1)
+        wet, wet_rate = io.read_audio(w, channels=1)
+        lowest = min(dry_rate, wet_rate)
+        if lowest < sample_rate:
+            low = d.name if dry_rate == lowest else w.name
+            warnings.warn(
+                f"{low} is at {lowest} Hz, below the model's {sample_rate} Hz: the band above {lowest // 2} Hz is empty "
+                f"in it and the model would learn that as part of the device; fit at --sample-rate {lowest}",
+                stacklevel=2,
+            )
+        dry, wet = io.resample(dry, dry_rate, sample_rate), io.resample(wet, wet_rate, sample_rate)
         if np.abs(dry).max() == 0 or np.abs(wet).max() == 0:
             raise AudioError(f"{d.name} or {w.name} is silent; a device cannot be learned from silence")
         a, b, lag = align(dry[0], wet[0], sample_rate)
