@@ -15,7 +15,7 @@ processed in float32 as files would be. Parameters are drawn uniformly in normal
 2. Compressor alone (8 per song): SNR of the recovered input with true parameters, and with
    every normalized parameter perturbed by N(0, sigma) (clipped to [0, 1]).
 3. Hard clipping at several levels below the peak: SDR of the clipped signal and of the
-   declipped one (consistent IHT).
+   declipped one (S-SPADE).
 4. Blind: each bundled setting (EQ, compressor, clipper, the chain; 8 per test recording: Brahms
    and the Bach chorale mix, which the bundled estimators never saw) estimated from the wet
    audio alone, then inverted with the estimates as they are, made consistent with the
@@ -35,7 +35,8 @@ import numpy as np
 from drywet import EFFECTS, io
 from drywet.chain import Chain
 from drywet.invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
-from drywet.invert.clipping import declip, invert_hard_clip
+from drywet.invert.clipping import invert_hard_clip
+from drywet.invert.declip import declip
 from drywet.invert.dynamics import invert_compressor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

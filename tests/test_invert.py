@@ -18,10 +18,10 @@ from drywet.invert import InversionWarning, invert_chain, invertible_effects
 from drywet.invert.clipping import (
     MIN_ESTIMATED_SLOPE,
     consistent_clipper_drive,
-    declip,
     invert_clipper,
     invert_hard_clip,
 )
+from drywet.invert.declip import declip
 from drywet.invert.dynamics import invert_compressor
 from drywet.invert.linear import wpe_dereverb
 from drywet.metrics import logmel_l1
@@ -184,9 +184,57 @@ def test_declipping_improves_sdr_on_clipped_music(level_db, music):
     x0, unreliable = invert_hard_clip(y, threshold_db=threshold)
     assert unreliable.any()
     restored = declip(x0, unreliable, sample_rate=sr)
-    assert snr(x, restored) > snr(x, y) + 4.0
+    assert snr(x, restored) > snr(x, y) + GAIN_DB[level_db], (snr(x, y), snr(x, restored))
     assert np.all(restored[~unreliable] == y[~unreliable]), "reliable samples are kept"
-    assert np.all(np.abs(restored[unreliable]) >= np.abs(y[unreliable]) - 1e-12), "consistent with the clipping"
+    assert np.all(np.abs(restored[unreliable]) >= np.abs(y[unreliable])), "consistent with the clipping"
+
+
+# least SDR gain of S-SPADE on the 2 s test clip, first channel (measured: +24.7, +15.7,
+# +10.7 dB; the consistent IHT drywet used before, which these bounds reject: +21.7, +13.8, +8.3)
+GAIN_DB = {-3.0: 23.0, -6.0: 14.5, -10.0: 9.5}
+
+
+def test_declipping_recovers_a_sparse_signal():
+    """Three sinusoids on DFT bins of the 46 ms frame are sparse in every Hann frame: clipped at
+    70 % of their peak (12 % of the samples), they come back to the accuracy that epsilon asks
+    (away from the first and last frames, where the signal starts abruptly and is not sparse)."""
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    size = 1024  # frame at 16 kHz (46 ms rounded to a power of two)
+    x = sum(a * np.sin(2 * np.pi * (b * sr / size) * t + p) for a, b, p in ((1.0, 20, 0.3), (0.6, 47, 1.1), (0.3, 90, 2.0)))
+    level = 0.7 * np.abs(x).max()
+    y = np.clip(x, -level, level)[None]
+    unreliable = np.abs(y) >= level
+    assert 0.05 < unreliable.mean() < 0.2
+    inside = slice(2 * size, -2 * size)
+    assert snr(x[inside], y[0, inside]) < 20.0
+    assert snr(x[inside], declip(y, unreliable, sample_rate=sr)[0, inside]) > 55.0
+    assert snr(x[inside], declip(y, unreliable, sample_rate=sr, epsilon=1e-3)[0, inside]) > 90.0
+
+
+def test_declipping_shapes_and_edge_cases(music):
+    x, sr = music
+    x = x[:, :8000].astype(np.float64)
+    level = 0.5 * np.abs(x).max()
+    y = np.clip(x, -level, level)
+    unreliable = np.abs(y) >= level
+    both = declip(y, unreliable, sample_rate=sr)
+    assert both.shape == y.shape and np.isfinite(both).all()
+    np.testing.assert_array_equal(declip(y[:1], unreliable[:1], sample_rate=sr), both[:1])  # channels are independent
+    assert declip(y[None], unreliable[None], sample_rate=sr).shape == (1, *y.shape)
+    np.testing.assert_array_equal(declip(y, np.zeros_like(unreliable), sample_rate=sr), y)  # nothing to do
+    np.testing.assert_array_equal(declip(np.zeros_like(y), unreliable, sample_rate=sr), 0.0)  # silence stays silent
+    # a capped run is still consistent with every bound
+    capped = declip(y, unreliable, sample_rate=sr, max_iterations=3)
+    assert np.all(capped[~unreliable] == y[~unreliable]) and np.all(np.abs(capped[unreliable]) >= level)
+    # an unreliable sample at 0 carries no bound (a clipped sign is unknown) and is estimated freely
+    free = unreliable.copy()
+    free[0, 4000] = True
+    y0 = y.copy()
+    y0[0, 4000] = 0.0
+    assert declip(y0, free, sample_rate=sr)[0, 4000] != 0.0
+    with pytest.raises(ValueError, match="does not match"):
+        declip(y, unreliable[:1], sample_rate=sr)
 
 
 def test_known_impulse_response_is_deconvolved(music):

@@ -24,6 +24,7 @@ from ..dsp.curves import curve_to_samples
 from ..effects.gain import _pan_gains
 from ..errors import DrywetError
 from . import clipping, learned, linear
+from .declip import declip
 from .dynamics import invert_compressor
 
 MAX_GAIN_BACK_DB = 40.0  # a compressor inverse adding more than this is amplifying noise
@@ -134,9 +135,9 @@ def _declip(x, unreliable, sr, name):
     notes = []
     fraction = float(unreliable.mean()) if unreliable.size else 0.0
     if fraction > UNRELIABLE_FRACTION:
-        notes.append(f"{name}: {100 * fraction:.2f} % of samples were clipped flat; re-estimated by consistent IHT declipping")
+        notes.append(f"{name}: {100 * fraction:.2f} % of samples were clipped flat; re-estimated by S-SPADE declipping")
     if fraction > 0:
-        x = clipping.declip(x, unreliable, sample_rate=sr).astype(x.dtype, copy=False)
+        x = declip(x, unreliable, sample_rate=sr).astype(x.dtype, copy=False)
     return x, notes
 
 

@@ -7,11 +7,9 @@ v = g y + f_h(o) is inverted by bisection toward u = o. Where the slope f_h'(u) 
 ``min_slope`` (the flat, clipped part, or tanh so deep in saturation that float precision is
 gone) the sample is unreliable: the inversion only tells that |x| is at least the value found.
 
-Those samples are re-estimated by consistent iterative hard thresholding (Kitic, Jacques,
-Madhu, Hopwood & Gribonval, "Consistent iterative hard thresholding for signal declipping",
-ICASSP 2013): alternate a sparse approximation in a short-time Fourier frame (keep the k
-largest coefficients per frame, k growing) with the projection on the consistent set (the
-reliable samples as observed, clipped samples beyond their bound with their sign).
+Those samples are re-estimated by sparse declipping (:mod:`drywet.invert.declip`, S-SPADE):
+the sparsest short-time spectrum consistent with the reliable samples as observed and the
+clipped ones beyond their bound with their sign.
 
 Estimated (not known) parameters are first made consistent with y
 (:func:`consistent_clipper_drive`): a drive estimated too high puts samples of y beyond the
@@ -137,67 +135,3 @@ def invert_hard_clip(y: np.ndarray, *, threshold_db: float, tolerance: float = 1
     """Hard clip: identity below the threshold; samples at +/- threshold are unreliable."""
     t = 10.0 ** (threshold_db / 20.0)
     return y.copy(), np.abs(y) >= t * (1.0 - tolerance)
-
-
-# -- declipping ------------------------------------------------------------------------------
-def _frames(n: int, size: int, hop: int) -> np.ndarray:
-    count = 1 + max(0, -(-(n - size) // hop))
-    return np.arange(count)[:, None] * hop + np.arange(size)[None, :]
-
-
-def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, iterations: int = 60,
-           frame_ms: float = 46.0) -> np.ndarray:
-    """Consistent IHT on (..., T) audio: ``x`` holds reliable samples and, where
-    ``unreliable``, bounds (|x_true| >= |x|, same sign). Returns the declipped signal."""
-    x = np.asarray(x, dtype=np.float64)
-    if not np.any(unreliable):
-        return x.copy()
-    size = 1 << int(round(np.log2(frame_ms * 1e-3 * sample_rate)))
-    hop = size // 4
-    window = np.sqrt(np.hanning(size + 1)[:-1])  # sqrt-Hann, overlap 4: a tight frame
-    flat = x.reshape(-1, x.shape[-1])
-    mask = unreliable.reshape(-1, x.shape[-1])
-    out = flat.copy()
-    for row in range(flat.shape[0]):
-        if not mask[row].any():
-            continue
-        out[row] = _declip_row(flat[row], mask[row], size, hop, window, iterations)
-    return out.reshape(x.shape)
-
-
-def _declip_row(obs, mask, size, hop, window, iterations):
-    n = obs.size
-    pad = size
-    total = n + 2 * pad
-    idx = _frames(total, size, hop)
-    total = idx[-1, -1] + 1
-    norm = np.zeros(total)
-    np.add.at(norm, idx, np.broadcast_to(window**2, idx.shape))
-    norm = np.maximum(norm, 1e-12)
-    lower = np.where(mask & (obs > 0), obs, -np.inf)
-    upper = np.where(mask & (obs < 0), obs, np.inf)
-
-    def analysis(sig):
-        padded = np.zeros(total)
-        padded[pad : pad + n] = sig
-        return np.fft.rfft(padded[idx] * window, axis=-1)
-
-    def synthesis(spec):
-        frames = np.fft.irfft(spec, size, axis=-1) * window
-        acc = np.zeros(total)
-        np.add.at(acc, idx, frames)
-        return (acc / norm)[pad : pad + n]
-
-    x = obs.copy()
-    bins = size // 2 + 1
-    step = max(1, bins // 200)
-    for it in range(iterations):
-        spec = analysis(x)
-        k = min(bins, step * (1 + it))
-        if k < bins:
-            cut = np.partition(np.abs(spec), bins - k, axis=-1)[:, bins - k : bins - k + 1]
-            spec = np.where(np.abs(spec) >= cut, spec, 0.0)
-        sparse = synthesis(spec)
-        x = np.where(mask, np.minimum(np.maximum(sparse, lower), upper), obs)
-        x = np.where(mask & ~np.isfinite(lower) & ~np.isfinite(upper), sparse, x)
-    return x

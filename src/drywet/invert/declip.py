@@ -1,0 +1,189 @@
+"""Declipping: re-estimate samples known only by a bound, with the synthesis-sparse SPADE.
+
+A clipped sample says only that the true sample is at least as large as the clipping level
+(same sign); the others are reliable. S-SPADE (Kitic, Bertin & Gribonval, "Sparsity and
+cosparsity for audio declipping: a flexible non-convex approach", LVA/ICA 2015, in the form of
+Zaviska, Rajmic, Prusa & Vesely, "Revisiting synthesis model in sparse audio declipper",
+LVA/ICA 2018) looks, frame by frame, for the sparsest DFT representation consistent with
+those constraints. Per frame, an ADMM loop alternates
+
+    z = H_k(A(x - u))            keep the k largest DFT coefficients
+    x = P(D z + u)               project on the consistent set (reliable samples as observed,
+    u = u + D z - x              clipped ones at least their bound)
+
+and lets k grow by one each iteration until ||D z - x|| <= epsilon: the frame is then
+represented by k coefficients up to epsilon. Frames are Hann windowed (hop 1/4) and put back
+by overlap-add with the dual window, which keeps the result consistent (a sum of consistent
+frames weighted by positive windows is consistent).
+
+Versus the consistent iterative hard thresholding drywet used before (Kitic et al., ICASSP
+2013: one global sparsity schedule, a fixed iteration count), running every frame to its own
+convergence gains 2 to 19 dB of SDR on the test songs and 1 to 3 dB on held-out music clipped
+6 to 10 dB below its peak, but loses 2 to 3 dB there at light clipping
+(``benchmarks/compare_declipping.py``; the README has the tables).
+All frames that hold a clipped sample run at once (one batched FFT per iteration, compiled
+per-frame updates); frames that converge leave the batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+from numba import njit
+
+FRAME_MS = 46.0  # analysis window (rounded to a power of two: 2048 samples at 44.1 kHz)
+EPSILON = 0.1  # stopping threshold on ||D z - x|| per frame, signal peak-normalized (the authors' value)
+REDUNDANCY = 1  # DFT size / frame size; 2 (the authors' default) costs 2x for no measured gain
+COMPACT_EVERY = 0.05  # converged frames leave the batch once they are this fraction of it
+
+
+def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms: float = FRAME_MS,
+           epsilon: float = EPSILON, redundancy: int = REDUNDANCY, max_iterations: int | None = None) -> np.ndarray:
+    """S-SPADE declipping of (..., T) audio.
+
+    Args:
+        x: reliable samples, and where ``unreliable`` the bound: the true sample is at least
+            ``|x|`` in magnitude with the same sign (0: unknown).
+        unreliable: boolean mask of x's shape.
+        frame_ms: frame length, rounded to a power of two in samples.
+        epsilon: per-frame stopping threshold, relative to the signal's peak of 1.
+        max_iterations: per frame (default: as many as the DFT has bins, where k keeps them all).
+    Returns:
+        float64 audio, equal to ``x`` on reliable samples and consistent with the bounds.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    unreliable = np.asarray(unreliable, dtype=bool)
+    if unreliable.shape != x.shape:
+        raise ValueError(f"unreliable mask {unreliable.shape} does not match the audio {x.shape}")
+    size = 1 << int(round(np.log2(frame_ms * 1e-3 * sample_rate)))
+    flat, mask = x.reshape(-1, x.shape[-1]), unreliable.reshape(-1, x.shape[-1])
+    out = flat.copy()
+    for row in range(flat.shape[0]):
+        if mask[row].any() and np.abs(flat[row]).max() > 0:
+            restored = _declip_row(flat[row], mask[row], size, epsilon, redundancy, max_iterations)
+            out[row] = _consistent(restored, flat[row], mask[row])
+    return out.reshape(x.shape)
+
+
+def _consistent(restored, observed, mask):
+    """Exactly the observation on reliable samples, at least the bound on clipped ones (the
+    overlap-add in float32 holds both only to rounding)."""
+    up = mask & (observed > 0)
+    down = mask & (observed < 0)
+    out = np.where(mask, restored, observed)
+    out[up] = np.maximum(out[up], observed[up])
+    out[down] = np.minimum(out[down], observed[down])
+    return out
+
+
+def _overlap_add(frames: np.ndarray, hop: int, total: int) -> np.ndarray:
+    """Sum frames that start every ``hop`` samples (frame length 4 hops): every 4th frame tiles."""
+    out = np.zeros(total)
+    for phase in range(4):
+        tiled = frames[phase::4].reshape(-1)
+        out[phase * hop : phase * hop + tiled.size] += tiled
+    return out
+
+
+def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
+    hop = size // 4
+    peak = np.abs(observed).max()
+    n = observed.size
+    count = -(-(n + size) // hop) + 1  # frames from one window before the signal to one after
+    total = (count - 1) * hop + size
+    signal = np.zeros(total)
+    signal[size : size + n] = observed / peak
+    clipped = np.zeros(total, dtype=bool)
+    clipped[size : size + n] = mask
+    index = (np.arange(count) * hop)[:, None] + np.arange(size)
+    window = np.hanning(size + 1)[:-1]  # periodic Hann, peak 1
+    norm = _overlap_add(np.broadcast_to(window**2, (count, size)).copy(), hop, total)
+    frames = signal[index] * window
+    frame_mask = clipped[index]
+    busy = np.flatnonzero(frame_mask.any(axis=1))
+    frames[busy] = _sspade(frames[busy].astype(np.float32), frame_mask[busy], epsilon, redundancy, max_iterations)
+    restored = _overlap_add(frames * window, hop, total) / np.maximum(norm, 1e-12)
+    return restored[size : size + n] * peak
+
+
+def _sspade(y, mask, epsilon, redundancy, max_iterations):
+    """S-SPADE on windowed frames y (frames, size) float32; returns the restored frames."""
+    size = y.shape[1]
+    fft_size = redundancy * size
+    bins = fft_size // 2 + 1
+    # the consistent set as bounds: reliable samples pinned (lower = upper = y)
+    lower = np.where(mask & (y <= 0), -np.inf, y).astype(np.float32)
+    upper = np.where(mask & (y >= 0), np.inf, y).astype(np.float32)
+    result = y.copy()
+    ids = np.arange(len(y))
+    x, u = y.copy(), np.zeros_like(y)
+    best = np.full(len(y), np.inf, dtype=np.float32)
+    kept = y.copy()  # per frame, the iterate with the lowest ||D z - x|| so far
+    done = np.zeros(len(y), dtype=bool)
+    limit = max_iterations or bins
+    k = 1
+    for iteration in range(1, limit + 1):
+        z = scipy.fft.rfft(x - u, fft_size, axis=-1, workers=-1)
+        if k < bins:
+            _keep_largest(z, k)
+        dz = scipy.fft.irfft(z, fft_size, axis=-1, workers=-1)[:, :size]
+        _admm_update(dz, x, u, lower, upper, best, kept, done, np.float32(epsilon))
+        k += 1
+        last = iteration == limit
+        if done.sum() > COMPACT_EVERY * len(ids) or last:
+            finished = done | last
+            result[ids[finished]] = kept[finished]
+            stay = ~finished
+            if not stay.any():
+                break
+            ids, x, u, lower, upper, best, kept, done = (a[stay] for a in (ids, x, u, lower, upper, best, kept, done))
+            x, u, kept = (np.ascontiguousarray(a) for a in (x, u, kept))
+    return result
+
+
+def _keep_largest(z, k):
+    """Zero all but the k largest-magnitude coefficients of each row (a tie may keep more)."""
+    power = _power(z)
+    bins = z.shape[1]
+    cut = np.partition(power, bins - k, axis=-1)[:, bins - k]
+    _zero_below(z, power, cut)
+
+
+@njit(cache=True)
+def _power(z):  # pragma: no cover - compiled
+    out = np.empty(z.shape, dtype=np.float32)
+    for row in range(z.shape[0]):
+        for b in range(z.shape[1]):
+            out[row, b] = z[row, b].real ** 2 + z[row, b].imag ** 2
+    return out
+
+
+@njit(cache=True)
+def _zero_below(z, power, cut):  # pragma: no cover - compiled
+    for row in range(z.shape[0]):
+        for b in range(z.shape[1]):
+            if power[row, b] < cut[row]:
+                z[row, b] = 0.0
+
+
+@njit(cache=True)
+def _admm_update(dz, x, u, lower, upper, best, kept, done, epsilon):  # pragma: no cover - compiled
+    """Per frame: record x if ||D z - x|| is the lowest yet, mark convergence, then project
+    v = D z + u on the consistent set and update the dual variable."""
+    rows, size = dz.shape
+    for row in range(rows):
+        distance = 0.0
+        for t in range(size):
+            d = dz[row, t] - x[row, t]
+            distance += d * d
+        distance = np.sqrt(distance)
+        if not done[row] and distance <= best[row]:
+            best[row] = distance
+            kept[row] = x[row]
+        if distance <= epsilon:
+            done[row] = True
+        for t in range(size):
+            v = dz[row, t] + u[row, t]
+            projected = min(max(v, lower[row, t]), upper[row, t])
+            x[row, t] = projected
+            u[row, t] = v - projected
