@@ -13,7 +13,7 @@ from conftest import shared
 from drywet import EFFECTS, io
 from drywet.chain import Chain, Stage
 from drywet.cli import main
-from drywet.errors import DrywetError
+from drywet.errors import AudioError, DrywetError
 from drywet.invert import InversionWarning, invert_chain, invertible_effects
 from drywet.invert.clipping import (
     MIN_ESTIMATED_SLOPE,
@@ -233,8 +233,12 @@ def test_declipping_shapes_and_edge_cases(music):
     y0 = y.copy()
     y0[0, 4000] = 0.0
     assert declip(y0, free, sample_rate=sr)[0, 4000] != 0.0
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(AudioError, match="does not match"):
         declip(y, unreliable[:1], sample_rate=sr)
+    nan = y.copy()
+    nan[0, 10] = np.nan
+    with pytest.raises(AudioError, match="NaN"):
+        declip(nan, unreliable, sample_rate=sr)
 
 
 def test_known_impulse_response_is_deconvolved(music):

@@ -31,6 +31,9 @@ import numpy as np
 import scipy.fft
 from numba import njit
 
+from ..audio import check_sample_rate
+from ..errors import AudioError
+
 FRAME_MS = 46.0  # analysis window (rounded to a power of two: 2048 samples at 44.1 kHz)
 EPSILON = 0.1  # stopping threshold on ||D z - x|| per frame, signal peak-normalized (the authors' value)
 REDUNDANCY = 1  # DFT size / frame size; 2 (the authors' default) costs 2x for no measured gain
@@ -50,11 +53,16 @@ def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms:
         max_iterations: per frame (default: as many as the DFT has bins, where k keeps them all).
     Returns:
         float64 audio, equal to ``x`` on reliable samples and consistent with the bounds.
+    Raises:
+        AudioError: a mask of another shape, or NaN/Inf samples.
     """
     x = np.asarray(x, dtype=np.float64)
     unreliable = np.asarray(unreliable, dtype=bool)
+    sample_rate = check_sample_rate(sample_rate)
     if unreliable.shape != x.shape:
-        raise ValueError(f"unreliable mask {unreliable.shape} does not match the audio {x.shape}")
+        raise AudioError(f"unreliable mask {unreliable.shape} does not match the audio {x.shape}: give one flag per sample")
+    if not np.isfinite(x).all():
+        raise AudioError("audio holds NaN or Inf: declipping needs finite samples (clean them or mark them unreliable with value 0)")
     size = 1 << int(round(np.log2(frame_ms * 1e-3 * sample_rate)))
     flat, mask = x.reshape(-1, x.shape[-1]), unreliable.reshape(-1, x.shape[-1])
     out = flat.copy()
