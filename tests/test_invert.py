@@ -212,6 +212,19 @@ def test_declipping_recovers_a_sparse_signal():
     assert snr(x[inside], declip(y, unreliable, sample_rate=sr, epsilon=1e-3)[0, inside]) > 90.0
 
 
+def test_declipping_fills_gaps_marked_unreliable_at_zero(music):
+    """A 0 marked unreliable carries no bound: 5 ms gaps cut into real music are filled
+    (measured 8.6 dB SNR inside the gaps of the 2 s test clip, against 0 dB for silence)."""
+    x, sr = music
+    x = x[:1].astype(np.float64)
+    gaps = np.zeros_like(x, dtype=bool)
+    for start in range(2000, x.shape[1] - 2000, 20000):
+        gaps[0, start : start + 220] = True
+    filled = declip(np.where(gaps, 0.0, x), gaps, sample_rate=sr)
+    assert 10 * np.log10(np.sum(x[gaps] ** 2) / np.sum((x[gaps] - filled[gaps]) ** 2)) > 3.0
+    np.testing.assert_array_equal(filled[~gaps], x[~gaps])
+
+
 def test_declipping_shapes_and_edge_cases(music):
     x, sr = music
     x = x[:, :8000].astype(np.float64)
