@@ -14,7 +14,8 @@ those constraints. Per frame, an ADMM loop alternates
 and lets k grow by one each iteration until ||D z - x|| <= epsilon: the frame is then
 represented by k coefficients up to epsilon. Frames are Hann windowed (hop 1/4) and put back
 by overlap-add with the dual window, which keeps the result consistent (a sum of consistent
-frames weighted by positive windows is consistent).
+frames weighted by positive windows is consistent). Frames are independent, so they are
+processed in batches and memory does not grow with the recording's length.
 
 Versus the consistent iterative hard thresholding drywet used before (Kitic et al., ICASSP
 2013: one global sparsity schedule, a fixed iteration count), running every frame to its own
@@ -38,6 +39,7 @@ FRAME_MS = 46.0  # analysis window (rounded to a power of two: 2048 samples at 4
 EPSILON = 0.1  # stopping threshold on ||D z - x|| per frame, signal peak-normalized (the authors' value)
 REDUNDANCY = 1  # DFT size / frame size; 2 (the authors' default) costs 2x for no measured gain
 COMPACT_EVERY = 0.05  # converged frames leave the batch once they are this fraction of it
+BATCH_FRAMES = 1024  # frames declipped together (about 8 MB per array at 2048 samples): long files fit in memory
 
 
 def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms: float = FRAME_MS,
@@ -84,16 +86,9 @@ def _consistent(restored, observed, mask):
     return out
 
 
-def _overlap_add(frames: np.ndarray, hop: int, total: int) -> np.ndarray:
-    """Sum frames that start every ``hop`` samples (frame length 4 hops): every 4th frame tiles."""
-    out = np.zeros(total)
-    for phase in range(4):
-        tiled = frames[phase::4].reshape(-1)
-        out[phase * hop : phase * hop + tiled.size] += tiled
-    return out
-
-
 def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
+    """Frames without a clipped sample come back unchanged, so the result is the input plus the
+    overlap-added changes of the frames that hold one, declipped ``BATCH_FRAMES`` at a time."""
     hop = size // 4
     peak = np.abs(observed).max()
     n = observed.size
@@ -103,15 +98,20 @@ def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
     signal[size : size + n] = observed / peak
     clipped = np.zeros(total, dtype=bool)
     clipped[size : size + n] = mask
-    index = (np.arange(count) * hop)[:, None] + np.arange(size)
     window = np.hanning(size + 1)[:-1]  # periodic Hann, peak 1
-    norm = _overlap_add(np.broadcast_to(window**2, (count, size)).copy(), hop, total)
-    frames = signal[index] * window
-    frame_mask = clipped[index]
-    busy = np.flatnonzero(frame_mask.any(axis=1))
-    frames[busy] = _sspade(frames[busy].astype(np.float32), frame_mask[busy], epsilon, redundancy, max_iterations)
-    restored = _overlap_add(frames * window, hop, total) / np.maximum(norm, 1e-12)
-    return restored[size : size + n] * peak
+    starts = np.arange(count) * hop
+    clipped_before = np.concatenate([[0], np.cumsum(clipped)])
+    busy = starts[clipped_before[starts + size] > clipped_before[starts]]
+    change = np.zeros(total)
+    for first in range(0, busy.size, BATCH_FRAMES):
+        index = busy[first : first + BATCH_FRAMES, None] + np.arange(size)
+        frames = (signal[index] * window).astype(np.float32)
+        restored = _sspade(frames, clipped[index], epsilon, redundancy, max_iterations)
+        lo, hi = index[0, 0], index[-1, -1] + 1
+        change[lo:hi] += np.bincount((index - lo).ravel(), ((restored - frames) * window).ravel(), minlength=hi - lo)
+    # the dual window: every signal sample lies under 4 frames, whose squared windows sum to this
+    norm = np.tile((window**2).reshape(4, hop).sum(axis=0), count + 3)[:total]
+    return (signal + change / norm)[size : size + n] * peak
 
 
 def _sspade(y, mask, epsilon, redundancy, max_iterations):
