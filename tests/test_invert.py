@@ -239,6 +239,61 @@ def test_declipping_in_small_batches_gives_the_same_result(music, monkeypatch):
     np.testing.assert_allclose(declip(y, unreliable, sample_rate=sr), whole, rtol=0, atol=1e-9)
 
 
+def test_find_clipped_marks_the_plateaus_of_a_clipped_16_bit_file(music, tmp_path):
+    """Real music clipped 8 dB below its peak, written as 16-bit PCM and read back: the samples
+    found are exactly those at the quantized clipping level; unclipped music has none."""
+    import soundfile as sf
+
+    from drywet.invert.declip import find_clipped
+
+    x, sr = music
+    level = 10 ** (-8 / 20) * np.abs(x).max()
+    sf.write(tmp_path / "clipped.wav", np.clip(x, -level, level).T, sr, subtype="PCM_16")
+    y, _ = io.read_audio(tmp_path / "clipped.wav")
+    found = find_clipped(y)
+    assert found.mean() > 0.001
+    for row in range(y.shape[0]):  # the found samples are the channel's two extremes, all of them
+        at_extremes = (y[row] == y[row].max()) | (y[row] == y[row].min())
+        np.testing.assert_array_equal(found[row], at_extremes)
+    assert np.all(np.abs(x[found]) >= level - 2.0 / 32768)  # truly clipped, to the quantization step
+    assert not find_clipped(x).any()  # the unclipped clip's single-sample peaks are not clipping
+    assert not find_clipped(np.zeros((1, 100))).any()
+    with pytest.raises(ValueError, match="at least 2"):
+        find_clipped(y, min_run=1)
+
+
+def test_cli_declip_restores_a_clipped_file(music, tmp_path, capsys):
+    import soundfile as sf
+
+    x, sr = music
+    level = 10 ** (-8 / 20) * np.abs(x).max()
+    sf.write(tmp_path / "clipped.wav", np.clip(x, -level, level).T, sr, subtype="PCM_16")
+    clipped, _ = io.read_audio(tmp_path / "clipped.wav")
+    out = tmp_path / "restored.wav"
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(out)]) == 0
+    assert "% of samples clipped" in capsys.readouterr().out
+    restored, rate = io.read_audio(out)
+    assert rate == sr and snr(x, restored) > snr(x, clipped) + 8.0
+    # the output exists: refused before any work, and kept
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    # a level given in dBFS instead of the detection
+    by_level = tmp_path / "by_level.wav"
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(by_level), "--level-db", f"{20 * np.log10(level) - 0.01:.3f}"]) == 0
+    assert snr(x, io.read_audio(by_level)[0]) > snr(x, clipped) + 8.0
+    capsys.readouterr()
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--level-db", "3"]) == 2
+    assert "dBFS" in capsys.readouterr().err
+    # nothing clipped: said, and the output is the input
+    sf.write(tmp_path / "clean.wav", x.T, sr, subtype="FLOAT")
+    assert main(["declip", str(tmp_path / "clean.wav"), "-o", str(tmp_path / "same.wav")]) == 0
+    assert "no clipped samples found" in capsys.readouterr().out
+    np.testing.assert_array_equal(io.read_audio(tmp_path / "same.wav")[0], x)
+    sf.write(tmp_path / "silent.wav", np.zeros((sr, 2)), sr)
+    assert main(["declip", str(tmp_path / "silent.wav"), "-o", str(tmp_path / "s.wav")]) == 2
+    assert "silent" in capsys.readouterr().err
+
+
 def test_declipping_shapes_and_edge_cases(music):
     x, sr = music
     x = x[:, :8000].astype(np.float64)

@@ -262,6 +262,37 @@ def _logmel(reference, estimate, *, sample_rate) -> float:
     return float(logmel_l1(ref, est, sample_rate=sample_rate))
 
 
+def cmd_declip(args) -> int:
+    from pathlib import Path
+
+    from . import io
+    from .invert.declip import declip, find_clipped
+
+    if Path(args.output).exists() and not args.overwrite:  # before minutes of work, not after
+        raise DrywetError(f"{args.output} exists; pass --overwrite or choose another name")
+    x, sr = io.read_audio(args.input)
+    if not np.any(x):
+        raise DrywetError(f"{args.input} is silent: there is nothing to declip")
+    if args.level_db is not None:
+        if args.level_db > 0:
+            raise DrywetError(f"--level-db {args.level_db:g} is above full scale: give the clipping level in dBFS (<= 0)")
+        unreliable = np.abs(x) >= 10.0 ** (args.level_db / 20.0)
+        how = f"at or above {args.level_db:g} dBFS"
+    else:
+        unreliable = find_clipped(x, min_run=args.min_run)
+        how = f"held at a channel's extreme for {args.min_run}+ samples"
+    for channel, (row, mask) in enumerate(zip(x, unreliable)):
+        print(f"channel {channel}: {100 * mask.mean():.3f} % of samples clipped ({how})")
+    if not unreliable.any():
+        print("no clipped samples found: the output equals the input (if the clipping was smoothed by a codec or dither, "
+              "give its level with --level-db)")
+    restored = declip(x, unreliable, sample_rate=sr)
+    peak = float(np.abs(restored).max())
+    out = io.write_audio(args.output, restored, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
+    print(f"wrote {out} (32-bit float; peak {20 * np.log10(peak):+.2f} dBFS" + (": lower the gain before converting to a fixed-point format)" if peak > 1 else ")"))
+    return 0
+
+
 def cmd_invert(args) -> int:
     import html
     from pathlib import Path
@@ -584,6 +615,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--overwrite", action="store_true")
 
+    p = sub.add_parser("declip", help="restore a clipped recording (clipped samples found, then S-SPADE declipping)")
+    p.add_argument("input", help="clipped audio")
+    p.add_argument("-o", "--output", required=True, help="restored audio (32-bit float wav/flac; peaks may exceed 0 dBFS)")
+    p.add_argument("--min-run", type=int, default=2,
+                   help="a channel's extreme counts as a clipping level when held this many samples in a row (default 2)")
+    p.add_argument("--level-db", type=float,
+                   help="the clipping level in dBFS instead: every sample at or above it is treated as clipped")
+    p.add_argument("--overwrite", action="store_true")
+
     p = sub.add_parser("estimate", help="estimate a chain's parameters from wet audio alone (blind)")
     p.add_argument("input", help="processed (wet) audio")
     p.add_argument("--setting", default="chain", choices=["eq", "compressor", "clipper", "chain"],
@@ -675,7 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         handler = {"effects": cmd_effects, "random-chain": cmd_random_chain, "metrics": cmd_metrics, "demo": cmd_demo,
-                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert,
+                   "match": cmd_match, "augment": cmd_augment, "invariance": cmd_invariance, "invert": cmd_invert, "declip": cmd_declip,
                    "estimate": cmd_estimate, "eval-estimation": cmd_eval_estimation, "proxy": cmd_proxy,
                    "model": cmd_model}
         return handler[args.command](args)

@@ -75,6 +75,31 @@ def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms:
     return out.reshape(x.shape)
 
 
+def find_clipped(x: np.ndarray, *, min_run: int = 2) -> np.ndarray:
+    """Where a digitally clipped recording was flattened: per channel, the samples at its maximum
+    (or minimum) when that value is held for at least ``min_run`` consecutive samples somewhere
+    (one sample at the extreme is just the peak). Clipping that was smoothed afterwards (a lossy
+    codec, a resampler, dither) leaves no plateau and is not found; give the level instead.
+
+    Returns:
+        boolean mask of x's shape, for :func:`declip`.
+    """
+    x = np.asarray(x)
+    if min_run < 2:
+        raise ValueError(f"min_run must be at least 2 samples, got {min_run}: a single sample at the extreme is the peak")
+    flat = x.reshape(-1, x.shape[-1])
+    mask = np.zeros(flat.shape, dtype=bool)
+    for row, signal in enumerate(flat):
+        for extreme in (signal.max(), signal.min()):
+            if extreme == 0:
+                continue
+            at = signal == extreme
+            held = np.convolve(at, np.ones(min_run, dtype=int), mode="valid") == min_run
+            if held.any():
+                mask[row] |= at
+    return mask.reshape(x.shape)
+
+
 def _consistent(restored, observed, mask):
     """Exactly the observation on reliable samples, at least the bound on clipped ones (the
     overlap-add in float32 holds both only to rounding)."""
