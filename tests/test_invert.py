@@ -284,6 +284,8 @@ def test_cli_declip_restores_a_clipped_file(music, tmp_path, capsys):
     capsys.readouterr()
     assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--level-db", "3"]) == 2
     assert "dBFS" in capsys.readouterr().err
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--min-run", "1"]) == 2
+    assert "at least 2" in capsys.readouterr().err
     # nothing clipped: said, and the output is the input
     sf.write(tmp_path / "clean.wav", x.T, sr, subtype="FLOAT")
     assert main(["declip", str(tmp_path / "clean.wav"), "-o", str(tmp_path / "same.wav")]) == 0

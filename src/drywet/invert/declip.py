@@ -33,7 +33,7 @@ import scipy.fft
 from numba import njit
 
 from ..audio import check_sample_rate
-from ..errors import AudioError
+from ..errors import AudioError, ParameterError
 
 FRAME_MS = 46.0  # analysis window (rounded to a power of two: 2048 samples at 44.1 kHz)
 EPSILON = 0.1  # stopping threshold on ||D z - x|| per frame, signal peak-normalized (the authors' value)
@@ -86,7 +86,7 @@ def find_clipped(x: np.ndarray, *, min_run: int = 2) -> np.ndarray:
     """
     x = np.asarray(x)
     if min_run < 2:
-        raise ValueError(f"min_run must be at least 2 samples, got {min_run}: a single sample at the extreme is the peak")
+        raise ParameterError(f"min_run must be at least 2 samples, got {min_run}: a single sample at the extreme is the peak")
     flat = x.reshape(-1, x.shape[-1])
     mask = np.zeros(flat.shape, dtype=bool)
     for row, signal in enumerate(flat):
