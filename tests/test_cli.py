@@ -83,6 +83,25 @@ def test_apply_refuses_to_overwrite(tmp_path, wav, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [
+    ["match", "--dry", "{wav}", "--wet", "{wav}", "-o", "{out}"],
+    ["estimate", "{wav}", "-o", "{out}"],
+    ["invert", "{wav}", "-o", "{out}", "--estimate"],
+    ["declip", "{wav}", "-o", "{out}"],
+    ["model", "apply", "{missing}", "{wav}", "-o", "{out}"],
+])
+def test_long_commands_refuse_an_existing_output_before_the_work(tmp_path, wav, capsys, command):
+    """An existing output is refused first: the missing model file is never even opened, and
+    nothing is estimated or inverted."""
+    out = tmp_path / "existing.yaml"
+    out.write_bytes(b"keep me")
+    args = [a.format(wav=wav, out=out, missing=tmp_path / "no_model.safetensors") for a in command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "exists; pass --overwrite" in err and "no_model" not in err
+    assert out.read_bytes() == b"keep me"
+
+
 def test_metrics_command(tmp_path, wav, capsys):
     assert main(["metrics", str(wav), str(wav), "--json"]) == 0
     table = json.loads(capsys.readouterr().out)

@@ -147,6 +147,15 @@ def _read_dry_wet(dry_path: str, wet_path: str, *, resample: str = "wet", same_c
     return dry, wet, sr
 
 
+def _refuse_existing(path, overwrite: bool) -> None:
+    """An existing output is refused before the work (estimation, inversion: minutes on long
+    files), not after it."""
+    from pathlib import Path
+
+    if path and Path(path).exists() and not overwrite:
+        raise DrywetError(f"{path} exists; pass --overwrite or choose another name")
+
+
 def cmd_metrics(args) -> int:
     from . import metrics
 
@@ -172,6 +181,7 @@ def cmd_match(args) -> int:
     from .estimate import match_chain
     from .report import write_report
 
+    _refuse_existing(args.output, args.overwrite)
     dry, wet, sr = _read_dry_wet(args.dry, args.wet)
     if args.optimizer == "cmaes":
         from .estimate import match_chain_blackbox
@@ -263,13 +273,10 @@ def _logmel(reference, estimate, *, sample_rate) -> float:
 
 
 def cmd_declip(args) -> int:
-    from pathlib import Path
-
     from . import io
     from .invert.declip import declip, find_clipped
 
-    if Path(args.output).exists() and not args.overwrite:  # before minutes of work, not after
-        raise DrywetError(f"{args.output} exists; pass --overwrite or choose another name")
+    _refuse_existing(args.output, args.overwrite)
     x, sr = io.read_audio(args.input)
     if not np.any(x):
         raise DrywetError(f"{args.input} is silent: there is nothing to declip")
@@ -303,6 +310,7 @@ def cmd_invert(args) -> int:
     from .invert.chain import DYNAMICS
     from .report import write_report
 
+    _refuse_existing(args.output, args.overwrite)
     wet, sr = io.read_audio(args.input)
     if not np.any(wet):
         raise DrywetError(f"{args.input} is silent: there is nothing to invert")
@@ -376,6 +384,7 @@ def cmd_estimate(args) -> int:
     from .estimate.blind import bundled_estimator
     from .report import write_report
 
+    _refuse_existing(args.output, args.overwrite)
     estimator = bundled_estimator(args.setting)
     wet, sr = io.read_audio(args.input)
     chain = estimator.estimate(wet, sample_rate=sr)
@@ -495,6 +504,7 @@ def cmd_model(args) -> int:
     if args.model_command == "apply":
         from .neural.proxy import Proxy
 
+        _refuse_existing(args.output, args.overwrite)
         model = Proxy.load(args.model)
         x, rate = io.read_audio(args.input)
         # the model runs at its own rate; the output keeps the input's rate, like every other command
