@@ -4,6 +4,9 @@ consistent iterative hard thresholding drywet used before (kept below for the co
     python benchmarks/compare_declipping.py test     # the 6 songs of ../shared/data/music (README table)
     python benchmarks/compare_declipping.py valid    # 6 held-out game tracks of .blinddata/rest_valid
     python benchmarks/compare_declipping.py valid --variants   # frame and DFT settings (chosen on valid)
+    python benchmarks/compare_declipping.py valid --per-recording   # each track, and how far peaks overshoot
+    python benchmarks/compare_declipping.py bundled  # drywet declip on the bundled clip clipped 8 dB, as 16-bit WAV
+    python benchmarks/compare_declipping.py scan     # which files of ../shared/data find_clipped marks
 
 Each recording: 10 s from 30 s, first channel, hard clipped at 1, 3, 6 and 10 dB below its
 peak; SDR of the restored signal to the original, median over recordings, and seconds per
@@ -72,6 +75,68 @@ def recordings(split: str):
     return [excerpt(f) for f in files]
 
 
+def per_recording(split: str) -> None:
+    """SDR of each recording at -1 and -3 dB, and the largest restored peak over the clipping
+    level (the truth's ratio first): where S-SPADE overshoots."""
+    names = [p.name for p in SONGS] if split == "test" else [p.name for p in music_files(REPO / ".blinddata" / "rest_valid")[:6]]
+    print("| recording | clipped at | clipped SDR | IHT | S-SPADE | peak / level: true, IHT, S-SPADE |")
+    print("|---|---|---|---|---|---|")
+    for name, (x, sr) in zip(names, recordings(split)):
+        x = x[:1].astype(np.float64)
+        for level_db in (-1.0, -3.0):
+            threshold = 20 * np.log10(np.abs(x).max()) + level_db
+            level = 10 ** (threshold / 20)
+            y = EFFECTS["hard_clip"](x, sample_rate=sr, threshold_db=threshold)
+            x0, unreliable = invert_hard_clip(y, threshold_db=threshold)
+            a, b = consistent_iht(x0, unreliable, sample_rate=sr), declip(x0, unreliable, sample_rate=sr)
+            peaks = ", ".join(f"{np.abs(v).max() / level:.2f}" for v in (x, a, b))
+            print(f"| {name} | {level_db:g} dB | {sdr(x, y):.2f} | {sdr(x, a):.2f} | {sdr(x, b):.2f} | {peaks} |", flush=True)
+
+
+def bundled() -> None:
+    """The README's drywet declip example, through the command line."""
+    import tempfile
+
+    import soundfile as sf
+
+    from drywet import io
+    from drywet.cli import main as cli
+
+    x, sr = io.bundled_example()
+    level = 10 ** (-8 / 20) * np.abs(x).max()
+    with tempfile.TemporaryDirectory() as tmp:
+        sf.write(f"{tmp}/clipped.wav", np.clip(x, -level, level).T, sr, subtype="PCM_16")
+        start = time.perf_counter()
+        cli(["declip", f"{tmp}/clipped.wav", "-o", f"{tmp}/restored.wav"])
+        seconds = time.perf_counter() - start
+        clipped, restored = io.read_audio(f"{tmp}/clipped.wav")[0], io.read_audio(f"{tmp}/restored.wav")[0]
+    from eval_invert import si_sdr
+
+    print(f"SI-SDR to the original: clipped {si_sdr(x, clipped):.2f} dB, restored {si_sdr(x, restored):.2f} dB "
+          f"({seconds:.1f} s for {x.shape[-1] / sr:.0f} s of {x.shape[0]}-channel audio)")
+
+
+def scan() -> None:
+    """Which audio files of ../shared/data hold a plateau at a channel's extreme."""
+    from drywet import io
+    from drywet.errors import AudioError
+    from drywet.invert.declip import find_clipped
+
+    shared = REPO.parent / "shared" / "data"
+    files = sorted(f for f in shared.rglob("*") if f.suffix.lower() in (".wav", ".flac", ".ogg"))
+    read = 0
+    for f in files:
+        try:
+            y, _ = io.read_audio(f)
+        except AudioError:
+            continue
+        read += 1
+        found = find_clipped(y)
+        if found.any():
+            print(f"{f.relative_to(shared)}: {found.sum()} samples ({100 * found.mean():.4f} %)")
+    print(f"{read} audio files read")
+
+
 def run(split: str, methods: dict) -> None:
     clips = [(x[:1].astype(np.float64), sr) for x, sr in recordings(split)]
     print(f"{split}: {len(clips)} recordings; SDR (dB) median, and seconds per 10 s clip")
@@ -96,8 +161,12 @@ def run(split: str, methods: dict) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
+    if args and args[0] in ("bundled", "scan"):
+        return bundled() if args[0] == "bundled" else scan()
     if not args or args[0] not in ("test", "valid"):
         raise SystemExit(__doc__)
+    if "--per-recording" in args:
+        return per_recording(args[0])
     declip(np.ones((1, 4096)), np.arange(4096)[None] % 7 == 0, sample_rate=44100)  # compile before timing
     methods = {"consistent IHT (before)": consistent_iht, "S-SPADE": declip}
     if "--variants" in args:
