@@ -6,6 +6,7 @@ parameters) and declipping.
     python benchmarks/eval_invert.py --blind-only eq  # its first row alone (the same draws)
     python benchmarks/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
     python benchmarks/eval_invert.py --blind-chain-parts  # where section 4's chain row loses (5 min)
+    python benchmarks/eval_invert.py --weights DIR --blind-chain-parts  # sections 4 and 4b with estimators you trained
 
 Audio: 10 s excerpts (from 30 s) of the three songs in ../shared/data/music, stereo 44.1 kHz,
 processed in float32 as files would be. Parameters are drawn uniformly in normalized space.
@@ -58,10 +59,24 @@ def si_sdr(ref, est):
     return 10 * np.log10(np.sum(t**2) / np.sum((est - t) ** 2))
 
 
+WEIGHTS: Path | None = None  # --weights DIR: blind estimators from DIR/<setting>.safetensors instead of the bundled ones
+
+
+def blind_estimator(setting: str):
+    from drywet.estimate.blind import BlindEstimator, bundled_estimator
+
+    return bundled_estimator(setting) if WEIGHTS is None else BlindEstimator.load(WEIGHTS / f"{setting}.safetensors")
+
+
 def main() -> None:
     import sys
 
+    global WEIGHTS
     warnings.simplefilter("ignore", InversionWarning)
+    if "--weights" in sys.argv:
+        at = sys.argv.index("--weights")
+        WEIGHTS = Path(sys.argv[at + 1])
+        del sys.argv[at : at + 2]
     if "--choose-slope" in sys.argv:
         choose_slope(np.random.default_rng(5))
         return
@@ -129,7 +144,7 @@ def blind_section(rng, per_recording: int = 8, settings: tuple = BLIND_SETTINGS)
     (e.g. "eq" alone) sees the same chains as the full run."""
     import torch
 
-    from drywet.estimate.blind import SETTINGS, bundled_estimator
+    from drywet.estimate.blind import SETTINGS
     from drywet.metrics import logmel_l1
 
     print("4. blind estimation then inversion: log-mel L1 to x (lower is better); inverted with the estimates as")
@@ -140,7 +155,7 @@ def blind_section(rng, per_recording: int = 8, settings: tuple = BLIND_SETTINGS)
     if unknown:
         raise SystemExit(f"unknown settings {sorted(unknown)}; choose among {', '.join(BLIND_SETTINGS)}")
     for setting in BLIND_SETTINGS[: max(BLIND_SETTINGS.index(s) for s in settings) + 1]:
-        estimator = bundled_estimator(setting)
+        estimator = blind_estimator(setting)
         rows = []
         for x, sr in tests:
             x = x / np.abs(x).max()  # the estimator was trained on peak-normalized dry signals
@@ -172,14 +187,14 @@ def blind_chain_parts(rng, per_recording: int = 8) -> None:
     replaced by the true parameters: which estimate keeps the ratio above the target?"""
     import torch
 
-    from drywet.estimate.blind import SETTINGS, bundled_estimator
+    from drywet.estimate.blind import SETTINGS
     from drywet.metrics import logmel_l1
 
     tests = blind_test_excerpts()
     for setting in BLIND_SETTINGS[:-1]:  # skip the draws of the single-effect rows
         for _ in range(len(tests) * per_recording):
             Chain.from_names(SETTINGS[setting]).sample(rng)
-    estimator = bundled_estimator("chain")
+    estimator = blind_estimator("chain")
     variants = {  # which stages are inverted, and with what: E estimated, T true
         "E E E  (section 4)": "EEE", "T T T  (all true)": "TTT", "T - -  (true EQ alone)": "T--",
         "T E E  (true EQ)": "TEE", "E T T  (true compressor and clipper)": "ETT", "E - -  (estimated EQ alone)": "E--",
@@ -212,7 +227,7 @@ def choose_slope(rng, per_excerpt: int = 8) -> None:
 
     import torch
 
-    from drywet.estimate.blind import SETTINGS, bundled_estimator
+    from drywet.estimate.blind import SETTINGS
     from drywet.invert.clipping import consistent_clipper_drive
     from drywet.metrics import logmel_l1
 
@@ -220,7 +235,7 @@ def choose_slope(rng, per_excerpt: int = 8) -> None:
     valid = SHARED / "multitrack" / "bearlin_roads" / "dev1__bearlin-roads__snip_85_99__mix.flac"
     print("validation recording: median log-mel ratio loss(x_hat, x) / loss(y, x) by the slope bound")
     for setting in ("clipper", "chain"):
-        estimator = bundled_estimator(setting)
+        estimator = blind_estimator(setting)
         ratios = {s: [] for s in slopes}
         for start in (0.0, 4.0):
             x, sr = excerpt(valid, start)

@@ -23,7 +23,7 @@ import torch
 
 from drywet.estimate.blind.data import MusicCrops, music_files, split_files
 from drywet.estimate.blind.model import BUNDLED, SETTINGS
-from drywet.estimate.blind.train import TrainConfig, train
+from drywet.estimate.blind.train import MODES, TrainConfig, train
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--encoder", default="compact")
-    parser.add_argument("--mode", default="param", choices=["param", "audio"])
+    parser.add_argument("--mode", default="param", choices=MODES)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mix", type=float, default=0.0, help="probability that a training crop sums 2-3 recordings (MusicCrops)")
     parser.add_argument("--init", help="fine-tune: folder of <setting>.safetensors to start from (e.g. the shipped ones)")

@@ -18,7 +18,7 @@ from drywet.estimate.blind.features import (
     log_frequency_spectrogram,
 )
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
-from drywet.estimate.blind.train import TrainConfig, train, training_batches
+from drywet.estimate.blind.train import TrainConfig, stage_loss, train, training_batches
 
 SR = 16000
 
@@ -50,7 +50,7 @@ def test_every_encoder_maps_audio_to_normalized_parameters(encoder):
     assert q.shape == (3, 7) and torch.all((q >= 0) & (q <= 1))
 
 
-@pytest.mark.parametrize("mode", ["param", "audio"])
+@pytest.mark.parametrize("mode", ["param", "audio", "stages"])
 def test_training_steps_reduce_the_loss(mode, crops):
     config = TrainConfig("gain", encoder="te", mode=mode, steps=30, batch=8, lr=3e-3, sample_rate=SR, crop_s=0.5, hidden=(32,), valid_every=10)
     est = train(config, crops, crops, log=lambda m: None)
@@ -58,6 +58,23 @@ def test_training_steps_reduce_the_loss(mode, crops):
     # a gain is easy: far below the 1/12 of always answering q = 0.5
     assert curve[-1] < 0.25 / 12, curve
     assert est.chain.num_params == 1
+
+
+def test_stage_loss_scores_each_stage_on_its_true_input_and_sees_levels():
+    chain = Chain.from_names("gain,polarity,gain")
+    x = torch.randn(2, 1, SR // 2)
+    q = torch.tensor([[0.5, 0.0, 0.25], [0.5, 0.0, 0.25]])
+    assert torch.all(stage_loss(chain, x, q, q, sample_rate=SR) == 0)
+    # a pure gain error of g dB: the log-mel distance is blind to it, the level term is |ln 10^(g/10)|
+    spec = chain.stages[0].effect.spec
+    off = q.clone()
+    off[:, 0] = torch.from_numpy(spec.normalize({"gain_db": 6.0})).float()  # the first stage at +6 dB instead of 0
+    expected = 6.0 / 10 * np.log(10) / 3  # one stage of three is wrong
+    np.testing.assert_allclose(stage_loss(chain, x, q, off, sample_rate=SR).numpy(), expected, rtol=1e-4)
+    # the later stages see the true signal: the first stage's error is counted once, not carried
+    # through every later stage as in the chain's output; a second stage 6 dB off counts once more
+    off[:, 2] = torch.from_numpy(spec.normalize({"gain_db": -6.0})).float()  # -6 dB instead of -12
+    np.testing.assert_allclose(stage_loss(chain, x, q, off, sample_rate=SR).numpy(), 2 * expected, rtol=1e-4)
 
 
 def test_the_training_stream_does_not_depend_on_the_number_of_rendering_processes(crops):

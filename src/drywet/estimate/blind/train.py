@@ -1,8 +1,13 @@
-"""Training of analysis networks (CPU-sized), in two modes:
+"""Training of analysis networks (CPU-sized), in three modes:
 
 * ``"param"``: MSE between predicted and true normalized parameters.
 * ``"audio"``: the predicted q drives the differentiable analysis chain on x (EQ in its FIR
   mode) and the loss is the log-mel L1 distance between y_hat and y after RMS normalization.
+* ``"stages"``: each stage is scored on its own true input, stage(q_hat) against stage(q), by
+  the log-mel L1 distance plus the error of its output level (``stage_loss``). Inversion undoes
+  the chain stage by stage, so an estimate must get each stage right; the end-to-end audio loss
+  also rewards one stage's error that another stage's error hides (an EQ boost that imitates
+  clipping's harmonics), and it cannot see levels, which the dynamics inverses depend on.
 
 The synthesis chain (which renders y) may differ from the analysis chain, e.g. synthesize
 with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
@@ -49,6 +54,9 @@ class TrainConfig:
     history: list = field(default_factory=list)
 
 
+MODES = ("param", "audio", "stages")
+
+
 def _loss(config, chain, net, x, y, q):
     import torch
 
@@ -59,8 +67,30 @@ def _loss(config, chain, net, x, y, q):
     from ...metrics import losses
     from ..informed import _torch_chain
 
+    if config.mode == "stages":
+        return stage_loss(_torch_chain(chain), x, q, q_hat, sample_rate=config.sample_rate).mean()
     y_hat = _torch_chain(chain).apply_torch(x, sample_rate=config.sample_rate, q=q_hat)
     return losses.logmel_per_item(y, y_hat, sample_rate=config.sample_rate).mean()
+
+
+def stage_loss(chain: Chain, x, q, q_hat, *, sample_rate: int):
+    """Mean over the stages of each stage's error on its true input (batch,): the log-mel L1
+    distance of stage(q_hat) to stage(q) plus 2 |ln(rms ratio)|, the amount by which a pure
+    gain error would shift every log-mel bin (the log-mel distance itself is level-blind)."""
+    import torch
+
+    from ...metrics import losses
+
+    total, start, signal = 0.0, 0, x
+    for stage in chain.stages:
+        one, stop = Chain([stage]), start + stage.effect.spec.num_params
+        with torch.no_grad():
+            target = one.apply_torch(signal, sample_rate=sample_rate, q=q[:, start:stop])
+        estimate = one.apply_torch(signal, sample_rate=sample_rate, q=q_hat[:, start:stop])
+        level = (estimate.square().mean((-2, -1)) + losses.EPS).log() - (target.square().mean((-2, -1)) + losses.EPS).log()
+        total = total + losses.logmel_per_item(target, estimate, sample_rate=sample_rate) + level.abs()
+        signal, start = target, stop
+    return total / len(chain.stages)
 
 
 # Batch ``step`` is rendered from its own generator, seeded (seed, step): the training stream
@@ -93,8 +123,8 @@ def training_batches(config: TrainConfig, chain: Chain, crops: MusicCrops, synth
 def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops | None = None, log=print) -> BlindEstimator:
     import torch
 
-    if config.mode not in ("param", "audio"):
-        raise DrywetError(f"mode must be 'param' or 'audio', not {config.mode!r}")
+    if config.mode not in MODES:
+        raise DrywetError(f"mode must be one of {', '.join(MODES)}, not {config.mode!r}")
     if config.ema is not None and not 0.0 < config.ema < 1.0:
         raise DrywetError(f"ema is the decay of the weights' moving average, in (0, 1) (e.g. 0.99), not {config.ema!r}")
     torch.manual_seed(config.seed)
@@ -134,7 +164,7 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
                 scores = _validate(config, chain, net, valid)
             row = {"step": step, "train_loss": float(loss.detach()), **scores, "seconds": time.time() - t0}
             config.history.append(row)
-            score = row["valid_logmel"] if config.mode == "audio" else row["valid_mse_q"]
+            score = row["valid_mse_q"] if config.mode == "param" else row["valid_logmel"]
             if config.keep_best and score < best[0]:
                 with _averaged(net, ema):
                     best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
@@ -197,7 +227,7 @@ def _averaged(net, ema: _WeightAverage | None):
 
 
 def _validate(config, chain, net, valid) -> dict:
-    """Validation MSE_q, and in audio mode the log-mel loss the training minimizes."""
+    """Validation MSE_q, and in the audio modes the loss the training minimizes (``valid_logmel``)."""
     import torch
 
     x, y, q = valid
@@ -205,7 +235,7 @@ def _validate(config, chain, net, valid) -> dict:
     with torch.no_grad():
         q_hat = net(torch.from_numpy(y).to(config.device)).cpu()
         row = {"valid_mse_q": float(torch.mean((q_hat - torch.from_numpy(q)) ** 2))}
-        if config.mode == "audio":
+        if config.mode != "param":
             row["valid_logmel"] = float(_loss(config, chain, net, x, y, q))
     net.train()
     return row
