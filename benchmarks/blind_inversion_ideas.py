@@ -11,6 +11,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py amplified-eq test|valid
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
+    python benchmarks/blind_inversion_ideas.py chain-weights DIR     # the bundled chain estimator against DIR's
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
 valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track in
@@ -32,7 +33,7 @@ from drywet.chain import Chain, Stage
 from drywet.estimate.blind import SETTINGS, bundled_estimator
 from drywet.estimate.blind import model as blind_model
 from drywet.estimate.blind.data import music_files, split_files
-from drywet.invert import InversionWarning, invert_chain
+from drywet.invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
 from drywet.metrics import logmel_l1
 
 SR = 44100
@@ -239,6 +240,35 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
+def chain_weights(folder: str) -> None:
+    """The chain row inverted as drywet invert --estimate does, with the bundled chain estimator
+    and with DIR/chain.safetensors, on more draws than section 4's 16: 8 chains on each of 7
+    10 s excerpts of the test recordings (Brahms from 0, 12, 24, 35 s; the Bach mix from 0, 5,
+    10 s), seed 21."""
+    from eval_invert import excerpt
+
+    from drywet.estimate.blind import BlindEstimator
+
+    brahms, bach = SHARED / "music" / "brahms_hungarian_dance_5.ogg", SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac"
+    xs = [excerpt(brahms, s)[0] for s in (0.0, 12.0, 24.0, 35.0)] + [excerpt(bach, s)[0] for s in (0.0, 5.0, 10.0)]
+    estimators = {"bundled": bundled_estimator("chain"), folder: BlindEstimator.load(Path(folder) / "chain.safetensors")}
+    rng = np.random.default_rng(21)
+    ratios = {name: [] for name in estimators}
+    for x in xs:
+        x = x / np.abs(x).max()
+        for _ in range(8):
+            y = Chain.from_names(SETTINGS["chain"]).sample(rng)(x, sample_rate=SR)
+            before = log_mel(x, y)
+            for name, est in estimators.items():
+                stages = est.estimate(y, sample_rate=SR).stages
+                ratios[name].append(log_mel(x, invert(y, stages, BLIND_DYNAMICS_STRENGTH)) / before)
+    print(f"chain row, {len(ratios['bundled'])} draws on the test recordings:")
+    for name, r in ratios.items():
+        summary(name[-26:], r)
+    wins = np.mean(np.array(ratios[folder]) < np.array(ratios["bundled"]))
+    print(f"   {folder} lower on {wins:.0%} of the draws")
+
+
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
          "two-eq-estimates": two_eq_estimates,
          "spectrum-prior": spectrum_prior}
@@ -251,6 +281,8 @@ def main() -> None:
         peel()
     elif command == "windows":
         windows()
+    elif command == "chain-weights" and rest:
+        chain_weights(rest[0])
     elif command in IDEAS and rest and rest[0] in ("test", "valid"):
         IDEAS[command](rest[0])
     else:

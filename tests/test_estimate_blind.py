@@ -50,7 +50,7 @@ def test_every_encoder_maps_audio_to_normalized_parameters(encoder):
     assert q.shape == (3, 7) and torch.all((q >= 0) & (q <= 1))
 
 
-@pytest.mark.parametrize("mode", ["param", "audio", "stages"])
+@pytest.mark.parametrize("mode", ["param", "audio", "stages", "audio+stages"])
 def test_training_steps_reduce_the_loss(mode, crops):
     config = TrainConfig("gain", encoder="te", mode=mode, steps=30, batch=8, lr=3e-3, sample_rate=SR, crop_s=0.5, hidden=(32,), valid_every=10)
     est = train(config, crops, crops, log=lambda m: None)

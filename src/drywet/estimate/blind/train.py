@@ -8,6 +8,7 @@
   the chain stage by stage, so an estimate must get each stage right; the end-to-end audio loss
   also rewards one stage's error that another stage's error hides (an EQ boost that imitates
   clipping's harmonics), and it cannot see levels, which the dynamics inverses depend on.
+* ``"audio+stages"``: the sum of both losses.
 
 The synthesis chain (which renders y) may differ from the analysis chain, e.g. synthesize
 with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
@@ -54,7 +55,7 @@ class TrainConfig:
     history: list = field(default_factory=list)
 
 
-MODES = ("param", "audio", "stages")
+MODES = ("param", "audio", "stages", "audio+stages")
 
 
 def _loss(config, chain, net, x, y, q):
@@ -67,10 +68,13 @@ def _loss(config, chain, net, x, y, q):
     from ...metrics import losses
     from ..informed import _torch_chain
 
-    if config.mode == "stages":
-        return stage_loss(_torch_chain(chain), x, q, q_hat, sample_rate=config.sample_rate).mean()
-    y_hat = _torch_chain(chain).apply_torch(x, sample_rate=config.sample_rate, q=q_hat)
-    return losses.logmel_per_item(y, y_hat, sample_rate=config.sample_rate).mean()
+    analysis, loss = _torch_chain(chain), 0.0
+    if "stages" in config.mode:
+        loss = stage_loss(analysis, x, q, q_hat, sample_rate=config.sample_rate).mean()
+    if "audio" in config.mode:
+        y_hat = analysis.apply_torch(x, sample_rate=config.sample_rate, q=q_hat)
+        loss = loss + losses.logmel_per_item(y, y_hat, sample_rate=config.sample_rate).mean()
+    return loss
 
 
 def stage_loss(chain: Chain, x, q, q_hat, *, sample_rate: int):
