@@ -5,6 +5,7 @@ consistent iterative hard thresholding drywet used before (kept below for the co
     python benchmarks/compare_declipping.py valid    # 6 held-out game tracks of .blinddata/rest_valid
     python benchmarks/compare_declipping.py valid --variants   # frame and DFT settings (chosen on valid)
     python benchmarks/compare_declipping.py valid --per-recording   # each track, and how far peaks overshoot
+    python benchmarks/compare_declipping.py valid --ceilings   # declip(..., ceiling_db) at 1.5-4x the level, down to -20 dB
     python benchmarks/compare_declipping.py bundled  # drywet declip on the bundled clip clipped 8 dB, as 16-bit WAV
     python benchmarks/compare_declipping.py scan     # which files of ../shared/data find_clipped marks
 
@@ -137,12 +138,12 @@ def scan() -> None:
     print(f"{read} audio files read")
 
 
-def run(split: str, methods: dict) -> None:
+def run(split: str, methods: dict, levels=LEVELS_DB) -> None:
     clips = [(x[:1].astype(np.float64), sr) for x, sr in recordings(split)]
     print(f"{split}: {len(clips)} recordings; SDR (dB) median, and seconds per 10 s clip")
     print("| clipped at | samples clipped | clipped SDR | " + " | ".join(methods) + " |")
     print("|---|---|---|" + "---|" * len(methods))
-    for level_db in LEVELS_DB:
+    for level_db in levels:
         fraction, before, after, seconds = [], [], {m: [] for m in methods}, {m: 0.0 for m in methods}
         for x, sr in clips:
             threshold = 20 * np.log10(np.abs(x).max()) + level_db
@@ -177,6 +178,13 @@ def main() -> None:
             "23 ms": lambda x, m, sample_rate: declip(x, m, sample_rate=sample_rate, frame_ms=23.0),
             "93 ms": lambda x, m, sample_rate: declip(x, m, sample_rate=sample_rate, frame_ms=93.0),
         }
+    if "--ceilings" in args:
+        levels = (-1.0, -3.0, -6.0, -10.0, -15.0, -20.0)
+        methods = {"S-SPADE": declip} | {
+            f"ceiling {c:g}x": (lambda db: lambda x, m, sample_rate: declip(x, m, sample_rate=sample_rate, ceiling_db=db))(20 * np.log10(c))
+            for c in (1.5, 2.0, 3.0, 4.0)
+        }
+        return run(args[0], methods, levels)
     run(args[0], methods)
 
 

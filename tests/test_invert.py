@@ -194,6 +194,26 @@ def test_declipping_improves_sdr_on_clipped_music(level_db, music):
 GAIN_DB = {-3.0: 23.0, -6.0: 14.5, -10.0: 9.5}
 
 
+def test_declipping_ceiling_bounds_the_restored_peaks(music):
+    """ceiling_db keeps clipped samples between their bound and that many dB above it: at 0 dB
+    the clipped input comes back unchanged; at the true depth it can only remove overshoot."""
+    x, sr = music
+    x = x[:1].astype(np.float64)
+    threshold = 20 * np.log10(np.abs(x).max()) - 3.0
+    y = EFFECTS["hard_clip"](x, sample_rate=sr, threshold_db=threshold)
+    x0, unreliable = invert_hard_clip(y, threshold_db=threshold)
+    np.testing.assert_allclose(declip(x0, unreliable, sample_rate=sr, ceiling_db=0.0), x0, rtol=0, atol=1e-12)
+    level = 10 ** (threshold / 20)
+    bounded = declip(x0, unreliable, sample_rate=sr, ceiling_db=3.0)
+    magnitude = np.abs(bounded[unreliable])
+    assert magnitude.min() >= level * (1 - 1e-12) and magnitude.max() <= level * 10 ** (3 / 20) * (1 + 1e-12)
+    free = declip(x0, unreliable, sample_rate=sr)
+    assert snr(x, bounded) >= snr(x, free) - 0.5, (snr(x, bounded), snr(x, free))
+    for bad in (-1.0, np.inf, np.nan):
+        with pytest.raises(DrywetError, match="ceiling_db"):
+            declip(x0, unreliable, sample_rate=sr, ceiling_db=bad)
+
+
 def test_declipping_recovers_a_sparse_signal():
     """Three sinusoids on DFT bins of the 46 ms frame are sparse in every Hann frame: clipped at
     70 % of their peak (12 % of the samples), they come back to the accuracy that epsilon asks
@@ -285,6 +305,7 @@ def test_cli_declip_restores_a_clipped_file(music, tmp_path, capsys):
     assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--level-db", "3"]) == 2
     assert "dBFS" in capsys.readouterr().err
     assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--min-run", "1"]) == 2
+    assert main(["declip", str(tmp_path / "clipped.wav"), "-o", str(tmp_path / "x.wav"), "--ceiling-db", "-2"]) == 2
     assert "at least 2" in capsys.readouterr().err
     # nothing clipped: said, and the output is the input
     sf.write(tmp_path / "clean.wav", x.T, sr, subtype="FLOAT")

@@ -293,7 +293,7 @@ def cmd_declip(args) -> int:
     if not unreliable.any():
         print("no clipped samples found: the output equals the input (if the clipping was smoothed by a codec or dither, "
               "give its level with --level-db)")
-    restored = declip(x, unreliable, sample_rate=sr)
+    restored = declip(x, unreliable, sample_rate=sr, ceiling_db=args.ceiling_db)
     peak = float(np.abs(restored).max())
     out = io.write_audio(args.output, restored, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     print(f"wrote {out} (32-bit float; peak {20 * np.log10(peak):+.2f} dBFS" + (": lower the gain before converting to a fixed-point format)" if peak > 1 else ")"))
@@ -632,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a channel's extreme counts as a clipping level when held this many samples in a row (default 2)")
     p.add_argument("--level-db", type=float,
                    help="the clipping level in dBFS instead: every sample at or above it is treated as clipped")
+    p.add_argument("--ceiling-db", type=float,
+                   help="restored samples at most this many dB above the clipping level, where you know how deep "
+                        "it went (default: no limit)")
     p.add_argument("--overwrite", action="store_true")
 
     p = sub.add_parser("estimate", help="estimate a chain's parameters from wet audio alone (blind)")

@@ -22,6 +22,8 @@ Versus the consistent iterative hard thresholding drywet used before (Kitic et a
 convergence gains 2 to 19 dB of SDR on the test songs and 1 to 3 dB on held-out music clipped
 6 to 10 dB below its peak, but loses 2 to 3 dB there at light clipping
 (``benchmarks/compare_declipping.py``; the README has the tables).
+Where the clipping's depth is known, ``ceiling_db`` also bounds each clipped sample from above;
+no fixed bound helps at every depth, so there is none by default.
 All frames that hold a clipped sample run at once (one batched FFT per iteration, compiled
 per-frame updates); frames that converge leave the batch.
 """
@@ -43,7 +45,8 @@ BATCH_FRAMES = 1024  # frames declipped together (about 8 MB per array at 2048 s
 
 
 def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms: float = FRAME_MS,
-           epsilon: float = EPSILON, redundancy: int = REDUNDANCY, max_iterations: int | None = None) -> np.ndarray:
+           epsilon: float = EPSILON, redundancy: int = REDUNDANCY, max_iterations: int | None = None,
+           ceiling_db: float | None = None) -> np.ndarray:
     """S-SPADE declipping of (..., T) audio.
 
     Args:
@@ -53,10 +56,15 @@ def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms:
         frame_ms: frame length, rounded to a power of two in samples.
         epsilon: per-frame stopping threshold, relative to the signal's peak of 1.
         max_iterations: per frame (default: as many as the DFT has bins, where k keeps them all).
+        ceiling_db: where you know how deep the clipping went, keep every restored sample at
+            most this many dB above its bound (default: no limit). The sparsest consistent
+            spectrum may overshoot at light clipping; a limit that is too low flattens deep
+            clipping's peaks (README, Declipping).
     Returns:
         float64 audio, equal to ``x`` on reliable samples and consistent with the bounds.
     Raises:
         AudioError: a mask of another shape, or NaN/Inf samples.
+        ParameterError: a negative or non-finite ``ceiling_db``.
     """
     x = np.asarray(x, dtype=np.float64)
     unreliable = np.asarray(unreliable, dtype=bool)
@@ -65,13 +73,16 @@ def declip(x: np.ndarray, unreliable: np.ndarray, *, sample_rate: int, frame_ms:
         raise AudioError(f"unreliable mask {unreliable.shape} does not match the audio {x.shape}: give one flag per sample")
     if not np.isfinite(x).all():
         raise AudioError("audio holds NaN or Inf: declipping needs finite samples (clean them or mark them unreliable with value 0)")
+    if ceiling_db is not None and not (np.isfinite(ceiling_db) and ceiling_db >= 0):
+        raise ParameterError(f"ceiling_db must be a finite number of dB >= 0 above the clipping level, got {ceiling_db}")
+    ratio = np.inf if ceiling_db is None else 10 ** (ceiling_db / 20)
     size = 1 << int(round(np.log2(frame_ms * 1e-3 * sample_rate)))
     flat, mask = x.reshape(-1, x.shape[-1]), unreliable.reshape(-1, x.shape[-1])
     out = flat.copy()
     for row in range(flat.shape[0]):
         if mask[row].any() and np.abs(flat[row]).max() > 0:
-            restored = _declip_row(flat[row], mask[row], size, epsilon, redundancy, max_iterations)
-            out[row] = _consistent(restored, flat[row], mask[row])
+            restored = _declip_row(flat[row], mask[row], size, epsilon, redundancy, max_iterations, ratio)
+            out[row] = _consistent(restored, flat[row], mask[row], ratio)
     return out.reshape(x.shape)
 
 
@@ -100,18 +111,18 @@ def find_clipped(x: np.ndarray, *, min_run: int = 2) -> np.ndarray:
     return mask.reshape(x.shape)
 
 
-def _consistent(restored, observed, mask):
-    """Exactly the observation on reliable samples, at least the bound on clipped ones (the
-    overlap-add in float32 holds both only to rounding)."""
+def _consistent(restored, observed, mask, ratio):
+    """Exactly the observation on reliable samples, at least the bound on clipped ones and at
+    most ``ratio`` times it (the overlap-add in float32 holds these only to rounding)."""
     up = mask & (observed > 0)
     down = mask & (observed < 0)
     out = np.where(mask, restored, observed)
-    out[up] = np.maximum(out[up], observed[up])
-    out[down] = np.minimum(out[down], observed[down])
+    out[up] = np.clip(out[up], observed[up], ratio * observed[up])
+    out[down] = np.clip(out[down], ratio * observed[down], observed[down])
     return out
 
 
-def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
+def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations, ratio):
     """Frames without a clipped sample come back unchanged, so the result is the input plus the
     overlap-added changes of the frames that hold one, declipped ``BATCH_FRAMES`` at a time."""
     hop = size // 4
@@ -131,7 +142,7 @@ def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
     for first in range(0, busy.size, BATCH_FRAMES):
         index = busy[first : first + BATCH_FRAMES, None] + np.arange(size)
         frames = (signal[index] * window).astype(np.float32)
-        restored = _sspade(frames, clipped[index], epsilon, redundancy, max_iterations)
+        restored = _sspade(frames, clipped[index], ratio, epsilon, redundancy, max_iterations)
         lo, hi = index[0, 0], index[-1, -1] + 1
         change[lo:hi] += np.bincount((index - lo).ravel(), ((restored - frames) * window).ravel(), minlength=hi - lo)
     # the dual window: every signal sample lies under 4 frames, whose squared windows sum to this
@@ -139,14 +150,17 @@ def _declip_row(observed, mask, size, epsilon, redundancy, max_iterations):
     return (signal + change / norm)[size : size + n] * peak
 
 
-def _sspade(y, mask, epsilon, redundancy, max_iterations):
+def _sspade(y, mask, ratio, epsilon, redundancy, max_iterations):
     """S-SPADE on windowed frames y (frames, size) float32; returns the restored frames."""
     size = y.shape[1]
     fft_size = redundancy * size
     bins = fft_size // 2 + 1
     # the consistent set as bounds: reliable samples pinned (lower = upper = y)
-    lower = np.where(mask & (y <= 0), -np.inf, y).astype(np.float32)
-    upper = np.where(mask & (y >= 0), np.inf, y).astype(np.float32)
+    # clipped ones between their bound and ``ratio`` times it (0: unbounded, as for a gap)
+    with np.errstate(invalid="ignore"):  # inf * 0 at y == 0, replaced there
+        far = np.where(y == 0, np.inf, ratio * np.abs(y))
+    lower = np.where(mask & (y <= 0), -far, y).astype(np.float32)
+    upper = np.where(mask & (y >= 0), far, y).astype(np.float32)
     result = y.copy()
     ids = np.arange(len(y))
     x, u = y.copy(), np.zeros_like(y)
