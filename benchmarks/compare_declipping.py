@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -181,8 +182,7 @@ def main() -> None:
     if "--ceilings" in args:
         levels = (-1.0, -3.0, -6.0, -10.0, -15.0, -20.0)
         methods = {"S-SPADE": declip} | {
-            f"ceiling {c:g}x": (lambda db: lambda x, m, sample_rate: declip(x, m, sample_rate=sample_rate, ceiling_db=db))(20 * np.log10(c))
-            for c in (1.5, 2.0, 3.0, 4.0)
+            f"ceiling {c:g}x": partial(declip, ceiling_db=20 * np.log10(c)) for c in (1.5, 2.0, 3.0, 4.0)
         }
         return run(args[0], methods, levels)
     run(args[0], methods)
