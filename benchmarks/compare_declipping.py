@@ -1,7 +1,7 @@
 """Declipping methods on real music: SDR gain of S-SPADE (drywet.invert.declip) over the
 consistent iterative hard thresholding drywet used before (kept below for the comparison).
 
-    python benchmarks/compare_declipping.py test     # the 6 songs of ../shared/data/music (README table)
+    python benchmarks/compare_declipping.py test     # the 3 songs (.ogg) of ../shared/data/music (README table)
     python benchmarks/compare_declipping.py valid    # 6 held-out game tracks of .blinddata/rest_valid
     python benchmarks/compare_declipping.py valid --variants   # frame and DFT settings (chosen on valid)
     python benchmarks/compare_declipping.py valid --per-recording   # each track, and how far peaks overshoot
