@@ -1,6 +1,6 @@
 """Ideas for blind inversion, measured (the numbers are in the team's issue notes); only
 partial-compressor was adopted (drywet.invert.BLIND_DYNAMICS_STRENGTH). Each compares against
-invert_chain(..., estimated=True) with the bundled estimator and the exact dynamics inverse
+invert_chain(..., estimated=True) with the bundled estimator (for inversion) and the exact dynamics inverse
 (partial-eq: with half of it); ratio = log-mel L1 of x_hat to x over that of y to x (the #6
 target: at most 0.5).
 
@@ -11,7 +11,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py amplified-eq test|valid
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
-    python benchmarks/blind_inversion_ideas.py chain-weights DIR     # the bundled chain estimator against DIR's
+    python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
 valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track in
@@ -79,7 +79,7 @@ def peel() -> None:
     with the later stages already inverted (clipper on y, compressor, then EQ)."""
     xs, per, rng = clips("test")
     skip_draws(rng, "chain", len(xs) * per)
-    est = {s: bundled_estimator(s) for s in SETTINGS}
+    est = {s: bundled_estimator(s, for_inversion=True) for s in SETTINGS}
     ratios = {"chain estimator (today)": [], "peeled": []}
     for x in xs:
         for _ in range(per):
@@ -97,7 +97,7 @@ def peel() -> None:
 def windows() -> None:
     """The blind EQ's analysis windows on 10 s clips: length and how many of the loudest."""
     xs, per, rng = clips("test")
-    est = bundled_estimator("eq")
+    est = bundled_estimator("eq", for_inversion=True)
     configs = [(1.5, 8), (1.5, 100), (3.0, 8), (5.0, 8), (10.0, 1)]
     ratios = {c: [] for c in configs}
     default = (est.window, blind_model.MAX_WINDOWS)
@@ -121,7 +121,7 @@ def compare_on_row(split: str, row: str, variants: dict) -> None:
     xs, per, rng = clips(split)
     if split == "test":
         skip_draws(rng, row, len(xs) * per)
-    est = bundled_estimator(row)
+    est = bundled_estimator(row, for_inversion=True)
     ratios = {name: [] for name in variants}
     for x in xs:
         for _ in range(per):
@@ -174,7 +174,7 @@ def amplified_eq(split: str) -> None:
 def two_eq_estimates(split: str) -> None:
     """On the chain row, the chain estimator's EQ averaged (in dB, by cascading each inverse at
     half its gains) with the EQ-only estimator's reading of the same wet audio."""
-    eq_only = bundled_estimator("eq")
+    eq_only = bundled_estimator("eq", for_inversion=True)
 
     def halved(stage):
         return Stage.create(stage.effect.name, {k: 0.5 * v if k.endswith("gain_db") else v for k, v in stage.params.items()})
@@ -225,7 +225,7 @@ def spectrum_prior(split: str) -> None:
         return np.fft.irfft(spectrum * 10 ** (gain / 20), y.shape[-1], axis=-1)
 
     xs, per, rng = clips(split)
-    est = bundled_estimator("eq")
+    est = bundled_estimator("eq", for_inversion=True)
     strengths = (0.0, 0.15, 0.25, 0.5)
     ratios = {s: [] for s in strengths}
     for x in xs:
@@ -240,29 +240,31 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
-def chain_weights(folder: str) -> None:
+def chain_weights(folder: str, split: str = "test") -> None:
     """The chain row inverted as drywet invert --estimate does, with the bundled chain estimator
-    and with DIR/chain.safetensors, on more draws than section 4's 16: 8 chains on each of 7
+    and with DIR/chain.safetensors. test: more draws than section 4's 16, 8 chains on each of 7
     10 s excerpts of the test recordings (Brahms from 0, 12, 24, 35 s; the Bach mix from 0, 5,
-    10 s), seed 21."""
+    10 s), seed 21. valid: clips("valid"), 3 chains each."""
     from eval_invert import excerpt
 
     from drywet.estimate.blind import BlindEstimator
 
-    brahms, bach = SHARED / "music" / "brahms_hungarian_dance_5.ogg", SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac"
-    xs = [excerpt(brahms, s)[0] for s in (0.0, 12.0, 24.0, 35.0)] + [excerpt(bach, s)[0] for s in (0.0, 5.0, 10.0)]
-    estimators = {"bundled": bundled_estimator("chain"), folder: BlindEstimator.load(Path(folder) / "chain.safetensors")}
-    rng = np.random.default_rng(21)
+    if split == "test":
+        brahms, bach = SHARED / "music" / "brahms_hungarian_dance_5.ogg", SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac"
+        xs = [excerpt(brahms, s)[0] for s in (0.0, 12.0, 24.0, 35.0)] + [excerpt(bach, s)[0] for s in (0.0, 5.0, 10.0)]
+        xs, per, rng = [x / np.abs(x).max() for x in xs], 8, np.random.default_rng(21)
+    else:
+        xs, per, rng = clips("valid")
+    estimators = {"bundled": bundled_estimator("chain", for_inversion=True), folder: BlindEstimator.load(Path(folder) / "chain.safetensors")}
     ratios = {name: [] for name in estimators}
     for x in xs:
-        x = x / np.abs(x).max()
-        for _ in range(8):
+        for _ in range(per):
             y = Chain.from_names(SETTINGS["chain"]).sample(rng)(x, sample_rate=SR)
             before = log_mel(x, y)
             for name, est in estimators.items():
                 stages = est.estimate(y, sample_rate=SR).stages
                 ratios[name].append(log_mel(x, invert(y, stages, BLIND_DYNAMICS_STRENGTH)) / before)
-    print(f"chain row, {len(ratios['bundled'])} draws on the test recordings:")
+    print(f"chain row, {len(ratios['bundled'])} draws on the {split} recordings:")
     for name, r in ratios.items():
         summary(name[-26:], r)
     wins = np.mean(np.array(ratios[folder]) < np.array(ratios["bundled"]))
@@ -281,8 +283,8 @@ def main() -> None:
         peel()
     elif command == "windows":
         windows()
-    elif command == "chain-weights" and rest:
-        chain_weights(rest[0])
+    elif command == "chain-weights" and rest and rest[1:] in ([], ["test"], ["valid"]):
+        chain_weights(*rest)
     elif command in IDEAS and rest and rest[0] in ("test", "valid"):
         IDEAS[command](rest[0])
     else:

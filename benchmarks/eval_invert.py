@@ -17,7 +17,8 @@ processed in float32 as files would be. Parameters are drawn uniformly in normal
    every normalized parameter perturbed by N(0, sigma) (clipped to [0, 1]).
 3. Hard clipping at several levels below the peak: SDR of the clipped signal and of the
    declipped one (S-SPADE).
-4. Blind: each bundled setting (EQ, compressor, clipper, the chain; 8 per test recording: Brahms
+4. Blind: each bundled setting (EQ, compressor, clipper, the chain, with the weights drywet invert
+   --estimate uses; 8 per test recording: Brahms
    and the Bach chorale mix, which the bundled estimators never saw) estimated from the wet
    audio alone, then inverted with the estimates as they are, made consistent with the
    audio, and with that plus half the compressor's gain reduction added back (what drywet
@@ -65,7 +66,7 @@ WEIGHTS: Path | None = None  # --weights DIR: blind estimators from DIR/<setting
 def blind_estimator(setting: str):
     from drywet.estimate.blind import BlindEstimator, bundled_estimator
 
-    return bundled_estimator(setting) if WEIGHTS is None else BlindEstimator.load(WEIGHTS / f"{setting}.safetensors")
+    return bundled_estimator(setting, for_inversion=True) if WEIGHTS is None else BlindEstimator.load(WEIGHTS / f"{setting}.safetensors")
 
 
 def main() -> None:

@@ -145,6 +145,7 @@ def test_demo_estimates_blind_and_informed_and_restores(tmp_path):
         assert (out / name).is_file()
     html = (out / "report.html").read_text()
     assert "True and estimated parameters" in html and "blind estimate" in html and "informed estimate" in html
+    assert "blind estimate for inversion" in html  # drywet invert --estimate's weights restore it
     value = lambda key: float(html.split(key + "</td><td>")[1].split("<")[0])  # noqa: E731
     assert value("informed re-synthesis vs wet: logmel_l1") < value("wet: logmel_l1"), "the informed estimate explains the wet"
 

@@ -17,6 +17,7 @@ from drywet.estimate.blind.features import (
     log_frequency_filterbank,
     log_frequency_spectrogram,
 )
+from drywet.estimate.blind.model import FOR_INVERSION
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
 from drywet.estimate.blind.train import TrainConfig, stage_loss, train, training_batches
 
@@ -206,18 +207,31 @@ def test_render_batch_labels_match_the_rendered_audio(crops):
         assert np.allclose(chain.with_q(q[i].astype(np.float64))(x[i], sample_rate=SR), y[i], atol=1e-5)
 
 
+@pytest.mark.parametrize("for_inversion", [False, True])
 @pytest.mark.parametrize("setting", list(SETTINGS))
-def test_shipped_estimators_load_and_estimate_finite_parameters(setting):
-    est = bundled_estimator(setting)
+def test_shipped_estimators_load_and_estimate_finite_parameters(setting, for_inversion):
+    est = bundled_estimator(setting, for_inversion=for_inversion)
     x, sr = io.bundled_example()
     chain = est.estimate(x[:, : 3 * sr], sample_rate=sr)
     assert [s.effect.name for s in chain.stages] == SETTINGS[setting].split(",")
     assert np.all(np.isfinite(chain.to_q())) and np.all((chain.to_q() >= 0) & (chain.to_q() <= 1))
 
 
+def test_weights_for_inversion_are_their_own_where_listed_and_the_same_elsewhere():
+    x, sr = io.bundled_example()
+    clip = x[:, : 3 * sr]
+    for setting in SETTINGS:
+        resynthesis, inversion = bundled_estimator(setting), bundled_estimator(setting, for_inversion=True)
+        assert inversion.chain.param_names == resynthesis.chain.param_names
+        same = np.array_equal(resynthesis.estimate(clip, sample_rate=sr).to_q(), inversion.estimate(clip, sample_rate=sr).to_q())
+        assert same == (setting not in FOR_INVERSION), setting
+        assert inversion.meta.get("mode") == ("audio+stages" if setting in FOR_INVERSION else resynthesis.meta.get("mode"))
+
+
 def test_clipped_to_death_input_gives_finite_parameters_in_range():
     x, sr = io.bundled_example()
     dead = 0.9 * np.sign(x[:, 4 * sr : 6 * sr]).astype(np.float32)  # a square wave of two levels
     for setting in ("chain", "clipper"):
-        q = bundled_estimator(setting).estimate(dead, sample_rate=sr).to_q()
-        assert np.all(np.isfinite(q)) and np.all((q >= 0) & (q <= 1)), setting
+        for for_inversion in (False, True):
+            q = bundled_estimator(setting, for_inversion=for_inversion).estimate(dead, sample_rate=sr).to_q()
+            assert np.all(np.isfinite(q)) and np.all((q >= 0) & (q <= 1)), setting

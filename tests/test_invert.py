@@ -14,7 +14,12 @@ from drywet import EFFECTS, io
 from drywet.chain import Chain, Stage
 from drywet.cli import main
 from drywet.errors import AudioError, DrywetError
-from drywet.invert import InversionWarning, invert_chain, invertible_effects
+from drywet.invert import (
+    BLIND_DYNAMICS_STRENGTH,
+    InversionWarning,
+    invert_chain,
+    invertible_effects,
+)
 from drywet.invert.clipping import (
     MIN_ESTIMATED_SLOPE,
     consistent_clipper_drive,
@@ -472,6 +477,24 @@ def test_cli_invert_with_blind_estimate_and_with_an_estimated_preset(tmp_path, m
         assert "lowered" not in capsys.readouterr().out
         assert main([*args, "-o", str(tmp_path / "b.wav"), "--estimated"]) == 0
         assert "estimated drive lowered from 16.0" in capsys.readouterr().out
+
+
+def test_cli_invert_estimate_uses_the_inversion_weights_that_estimate_for_inversion_writes(tmp_path, music, capsys):
+    """drywet invert --estimate == drywet estimate --for-inversion, then invert that preset as
+    estimated with half the dynamics undone; the re-synthesis weights give another chain."""
+    x, sr = music
+    wet = Chain.from_names("parametric_eq,compressor,clipper").sample(np.random.default_rng(3))(x / np.abs(x).max(), sample_rate=sr)
+    io.write_audio(tmp_path / "wet.wav", wet, sample_rate=sr, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InversionWarning)
+        assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "blind.wav"), "--estimate"]) == 0
+        for flag, name in (("--for-inversion", "inv.yaml"), (None, "resynth.yaml")):
+            assert main(["estimate", str(tmp_path / "wet.wav"), "-o", str(tmp_path / name), *([flag] if flag else [])]) == 0
+        assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "preset.wav"), "--preset", str(tmp_path / "inv.yaml"),
+                     "--estimated", "--dynamics-strength", str(BLIND_DYNAMICS_STRENGTH)]) == 0
+    capsys.readouterr()
+    assert np.allclose(io.read_audio(tmp_path / "blind.wav")[0], io.read_audio(tmp_path / "preset.wav")[0], atol=1e-6)
+    assert Chain.load(tmp_path / "inv.yaml") != Chain.load(tmp_path / "resynth.yaml")
 
 
 def test_cli_blind_inversion_adds_back_half_the_compressor_gain_by_default(tmp_path, music, capsys):

@@ -323,7 +323,7 @@ def cmd_invert(args) -> int:
     if args.estimate:
         from .estimate.blind import bundled_estimator
 
-        chain = bundled_estimator(args.estimate).estimate(wet, sample_rate=sr)
+        chain = bundled_estimator(args.estimate, for_inversion=True).estimate(wet, sample_rate=sr)
         print(f"estimated blindly ({args.estimate}):")
         for row in chain.describe():
             print(f"  {row['stage']:16s} {row['param']:22s} {row['value']:12.5g} {row['unit']}")
@@ -385,7 +385,7 @@ def cmd_estimate(args) -> int:
     from .report import write_report
 
     _refuse_existing(args.output, args.overwrite)
-    estimator = bundled_estimator(args.setting)
+    estimator = bundled_estimator(args.setting, for_inversion=args.for_inversion)
     wet, sr = io.read_audio(args.input)
     chain = estimator.estimate(wet, sample_rate=sr)
     for row in chain.describe():
@@ -641,6 +641,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="processed (wet) audio")
     p.add_argument("--setting", default="chain", choices=["eq", "compressor", "clipper", "chain"],
                    help="which bundled estimator: one effect, or the chain EQ > compressor > clipper")
+    p.add_argument("--for-inversion", action="store_true",
+                   help="the weights drywet invert --estimate uses (tuned to undo each stage; the default ones "
+                        "re-synthesize the wet best): for a preset to pass to drywet invert --estimated")
     p.add_argument("-o", "--output", help="preset to write (.yaml or .json)")
     p.add_argument("--report", help="optional HTML report path")
     p.add_argument("--overwrite", action="store_true")

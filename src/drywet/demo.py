@@ -86,9 +86,15 @@ def _estimates(chain, dry, wet, sr, signals, table, notes, files, out) -> dict:
         blind = bundled_estimator(setting).estimate(wet, sample_rate=sr)
         found["blind estimate"] = blind
         resynth = blind(dry, sample_rate=sr)
+        # what drywet invert --estimate does: the weights tuned for inversion, where there are some
+        to_invert = bundled_estimator(setting, for_inversion=True).estimate(wet, sample_rate=sr)
+        if to_invert.to_q().tolist() != blind.to_q().tolist():
+            found["blind estimate for inversion"] = to_invert
+            notes.append("'restored (blind parameters)' inverts the blind estimate for inversion: weights tuned to "
+                         "undo each stage, where the blind estimate's re-synthesize the wet best.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InversionWarning)
-            restored = invert_chain(wet, blind, sample_rate=sr, estimated=True,
+            restored = invert_chain(wet, to_invert, sample_rate=sr, estimated=True,
                                     dynamics_strength=BLIND_DYNAMICS_STRENGTH).audio
         signals += [("blind re-synthesis", resynth, "blind_resynthesis.wav"), ("restored (blind parameters)", restored, "restored_blind.wav")]
         table["blind re-synthesis vs wet: logmel_l1"] = metrics.compute_all(wet, resynth, sample_rate=sr)["logmel_l1"]

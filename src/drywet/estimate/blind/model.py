@@ -22,6 +22,10 @@ from ...weights import chain_spec
 
 SETTINGS = {"eq": "parametric_eq", "compressor": "compressor", "clipper": "clipper", "chain": "parametric_eq,compressor,clipper"}
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "blind"
+# Weights fine-tuned for inversion (train_blind.py --mode audio+stages): each stage is scored on
+# its own true input, which a last-stage-first inverse needs, where the re-synthesis weights are
+# scored on the whole chain's output only. Settings not listed use the same weights for both.
+FOR_INVERSION = {"chain": "chain_inversion"}
 MAX_WINDOWS = 8
 
 
@@ -118,11 +122,14 @@ class BlindEstimator:
         return cls(network, chain, sample_rate=info["sample_rate"], window_samples=info["window_samples"], meta=info)
 
 
-def bundled_estimator(setting: str) -> BlindEstimator:
-    """The shipped estimator for 'eq', 'compressor', 'clipper' or 'chain'."""
+def bundled_estimator(setting: str, *, for_inversion: bool = False) -> BlindEstimator:
+    """The shipped estimator for 'eq', 'compressor', 'clipper' or 'chain'; ``for_inversion``
+    picks the weights tuned to be inverted stage by stage (drywet invert --estimate) where
+    there are some (``FOR_INVERSION``)."""
     if setting not in SETTINGS:
         raise DrywetError(f"setting must be one of {list(SETTINGS)}, not {setting!r}")
-    path = BUNDLED / f"{setting}.safetensors"
+    name = FOR_INVERSION.get(setting, setting) if for_inversion else setting
+    path = BUNDLED / f"{name}.safetensors"
     if not path.is_file():
         raise DrywetError(f"no bundled weights for {setting!r} ({path}); train them with benchmarks/train_blind.py")
     return BlindEstimator.load(path)
