@@ -12,6 +12,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
+    python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
 valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track in
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -240,35 +242,63 @@ def spectrum_prior(split: str) -> None:
         summary(f"strength {s:g}", r)
 
 
-def chain_weights(folder: str, split: str = "test") -> None:
-    """The chain row inverted as drywet invert --estimate does, with the bundled chain estimator
-    and with DIR/chain.safetensors. test: more draws than section 4's 16, 8 chains on each of 7
-    10 s excerpts of the test recordings (Brahms from 0, 12, 24, 35 s; the Bach mix from 0, 5,
-    10 s), seed 21. valid: clips("valid"), 3 chains each."""
+def _chain_row_clips(split: str):
+    """test: more draws than section 4's 16, 8 chains on each of 7 10 s excerpts of the test
+    recordings (Brahms from 0, 12, 24, 35 s; the Bach mix from 0, 5, 10 s), seed 21. valid:
+    clips("valid"), 3 chains each."""
     from eval_invert import excerpt
 
-    from drywet.estimate.blind import BlindEstimator
+    if split != "test":
+        return clips("valid")
+    brahms, bach = SHARED / "music" / "brahms_hungarian_dance_5.ogg", SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac"
+    xs = [excerpt(brahms, s)[0] for s in (0.0, 12.0, 24.0, 35.0)] + [excerpt(bach, s)[0] for s in (0.0, 5.0, 10.0)]
+    return [x / np.abs(x).max() for x in xs], 8, np.random.default_rng(21)
 
-    if split == "test":
-        brahms, bach = SHARED / "music" / "brahms_hungarian_dance_5.ogg", SHARED / "multitrack" / "rendered_bwv66.6" / "bwv66.6_mix.flac"
-        xs = [excerpt(brahms, s)[0] for s in (0.0, 12.0, 24.0, 35.0)] + [excerpt(bach, s)[0] for s in (0.0, 5.0, 10.0)]
-        xs, per, rng = [x / np.abs(x).max() for x in xs], 8, np.random.default_rng(21)
-    else:
-        xs, per, rng = clips("valid")
-    estimators = {"bundled": bundled_estimator("chain", for_inversion=True), folder: BlindEstimator.load(Path(folder) / "chain.safetensors")}
-    ratios = {name: [] for name in estimators}
+
+def _compare_chain_estimators(split: str, predictors: dict) -> None:
+    """The chain row inverted as drywet invert --estimate does with each predictor (y -> q); the
+    first is the reference the others are counted against."""
+    xs, per, rng = _chain_row_clips(split)
+    chain = Chain.from_names(SETTINGS["chain"])
+    ratios = {name: [] for name in predictors}
     for x in xs:
         for _ in range(per):
-            y = Chain.from_names(SETTINGS["chain"]).sample(rng)(x, sample_rate=SR)
+            y = chain.sample(rng)(x, sample_rate=SR)
             before = log_mel(x, y)
-            for name, est in estimators.items():
-                stages = est.estimate(y, sample_rate=SR).stages
+            for name, predict in predictors.items():
+                stages = chain.with_q(predict(y)).stages
                 ratios[name].append(log_mel(x, invert(y, stages, BLIND_DYNAMICS_STRENGTH)) / before)
-    print(f"chain row, {len(ratios['bundled'])} draws on the {split} recordings:")
+    reference, *others = ratios
+    print(f"chain row, {len(ratios[reference])} draws on the {split} recordings:")
     for name, r in ratios.items():
         summary(name[-26:], r)
-    wins = np.mean(np.array(ratios[folder]) < np.array(ratios["bundled"]))
-    print(f"   {folder} lower on {wins:.0%} of the draws")
+    for name in others:
+        wins = np.mean(np.array(ratios[name]) < np.array(ratios[reference]))
+        print(f"   {name} lower on {wins:.0%} of the draws")
+
+
+def _load_chain_estimator(folder: str):
+    """DIR/chain.safetensors, or the bundled re-synthesis weights for 'resynthesis'."""
+    from drywet.estimate.blind import BlindEstimator
+
+    return bundled_estimator("chain") if folder == "resynthesis" else BlindEstimator.load(Path(folder) / "chain.safetensors")
+
+
+def chain_weights(folder: str, split: str = "test") -> None:
+    """The bundled chain estimator for inversion against DIR/chain.safetensors."""
+    estimators = {"bundled": bundled_estimator("chain", for_inversion=True), folder: _load_chain_estimator(folder)}
+    _compare_chain_estimators(split, {name: partial(est.predict_q, sample_rate=SR) for name, est in estimators.items()})
+
+
+def chain_average(split: str, folders: list) -> None:
+    """The bundled chain estimator for inversion against the average of its q and the q of
+    each DIR's chain estimator ('resynthesis': the bundled re-synthesis weights)."""
+    estimators = [bundled_estimator("chain", for_inversion=True)] + [_load_chain_estimator(f) for f in folders]
+
+    def averaged(y):
+        return np.mean([est.predict_q(y, SR) for est in estimators], axis=0)
+
+    _compare_chain_estimators(split, {"bundled": partial(estimators[0].predict_q, sample_rate=SR), "averaged": averaged})
 
 
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
@@ -285,6 +315,8 @@ def main() -> None:
         windows()
     elif command == "chain-weights" and rest and rest[1:] in ([], ["test"], ["valid"]):
         chain_weights(*rest)
+    elif command == "chain-average" and len(rest) > 1 and rest[0] in ("test", "valid"):
+        chain_average(rest[0], rest[1:])
     elif command in IDEAS and rest and rest[0] in ("test", "valid"):
         IDEAS[command](rest[0])
     else:
