@@ -205,6 +205,7 @@ def run_job(job: Job, *, workers: int = 1, backend: str = "local", ray_address: 
             bar.update(1)
     bar.close()
     write_tables(job.out_dir)
+    summary.failed.sort(key=lambda failure: failure["source"])  # workers finish in any order; the summary must not
     (job.out_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2))
     return summary
 
