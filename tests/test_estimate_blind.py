@@ -19,7 +19,7 @@ from drywet.estimate.blind.features import (
 )
 from drywet.estimate.blind.model import FOR_INVERSION
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
-from drywet.estimate.blind.train import TrainConfig, stage_loss, train, training_batches
+from drywet.estimate.blind.train import TrainConfig, _prefetched, stage_loss, train, training_batches
 
 SR = 16000
 
@@ -89,6 +89,23 @@ def test_the_training_stream_does_not_depend_on_the_number_of_rendering_processe
         for u, v in zip(a, b):
             np.testing.assert_array_equal(u, v)
     assert not np.array_equal(serial[0][2], serial[1][2])  # each step draws new parameters
+
+
+def test_rendering_processes_never_run_more_than_a_few_batches_ahead_of_training():
+    # pool.imap would render every batch as fast as it can: on a CPU, where training is the
+    # slower side, the waiting batches filled 24 GB in ten minutes
+    class CountingPool:
+        submitted = 0
+
+        def apply_async(self, function, args):
+            self.submitted += 1
+            return type("Result", (), {"get": lambda _, a=args[0]: a})()
+
+    pool, consumed = CountingPool(), []
+    for step in _prefetched(pool, iter(range(100)), ahead=4):
+        consumed.append(step)
+        assert pool.submitted - len(consumed) <= 4
+    assert consumed == list(range(100))
 
 
 def test_weights_round_trip_and_refuse_another_spec(tmp_path, crops):

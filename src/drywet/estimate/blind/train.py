@@ -16,7 +16,9 @@ with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import multiprocessing
 import time
 from dataclasses import dataclass, field
@@ -121,7 +123,20 @@ def training_batches(config: TrainConfig, chain: Chain, crops: MusicCrops, synth
         return
     # fork: the workers share the decoded recordings instead of receiving a copy each
     with multiprocessing.get_context("fork").Pool(config.workers, _set_worker_state, (chain, crops, config.batch, synthesis)) as pool:
-        yield from pool.imap(_render_step, seeds)
+        yield from _prefetched(pool, seeds, ahead=2 * config.workers)
+
+
+def _prefetched(pool, args, *, ahead: int):
+    """pool.imap(_render_step, args) in order, with at most ``ahead`` batches rendered but not
+    yet consumed: imap renders as fast as the workers can, and when training is the slower side
+    (a CPU) the waiting batches fill the memory (8.5 MB each at 32 x 1.5 s)."""
+    pending = collections.deque(pool.apply_async(_render_step, (a,)) for a in itertools.islice(args, ahead))
+    for a in args:
+        ready = pending.popleft().get()
+        pending.append(pool.apply_async(_render_step, (a,)))
+        yield ready
+    while pending:
+        yield pending.popleft().get()
 
 
 def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops | None = None, log=print) -> BlindEstimator:
