@@ -8,9 +8,11 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
     python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
     python benchmarks/blind_inversion_ideas.py partial-eq test|valid
+    python benchmarks/blind_inversion_ideas.py partial-clipper test|valid
     python benchmarks/blind_inversion_ideas.py amplified-eq test|valid
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
+    python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
     python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
@@ -147,6 +149,23 @@ def partial_compressor(split: str) -> None:
         compare_on_row(split, row, variants)
 
 
+def _blended_clipper_inverse(y, stages, fraction):
+    """Undo the estimated clipper (the last stage) only by ``fraction``: y + fraction (inverse(y) - y),
+    then the earlier stages as drywet invert --estimate does."""
+    *rest, clipper = stages
+    restored = invert(y, [clipper])
+    return invert(y + fraction * (restored - y), rest, dynamics_strength=BLIND_DYNAMICS_STRENGTH) if rest else y + fraction * (restored - y)
+
+
+def partial_clipper(split: str) -> None:
+    """Undo only a fraction of the estimated clipper (blending its inverse with y), on the
+    clipper and chain rows."""
+    variants = {f"fraction {f:g} of the clipper": lambda y, stages, f=f: _blended_clipper_inverse(y, stages, f)
+                for f in (1.0, 0.75, 0.5)}
+    for row in ("clipper", "chain"):
+        compare_on_row(split, row, variants)
+
+
 def _scaled_eq_inverse(y, stages, fraction):
     """Invert with each estimated EQ gain (dB) times ``fraction``, clipped to the spec's range."""
     eq, *rest = stages
@@ -206,9 +225,9 @@ def long_term_spectrum_db(x) -> np.ndarray:
     return np.where(b > a, (cumulative[b] - cumulative[a]) / np.maximum(b - a, 1), db)
 
 
-def spectrum_prior(split: str) -> None:
-    """After today's inversion, move the long-term spectrum part of the way toward the mean
-    of the training music's (Hobbs, MacLeod and the game music of .blinddata)."""
+def training_music_spectrum() -> np.ndarray:
+    """The mean long-term spectrum (dB) of the training music (Hobbs, MacLeod and the game
+    music of .blinddata), first 2 min of each recording."""
     train = [f for f in split_files(SHARED, "train") if "music" in str(f)]
     train += music_files(REPO / ".blinddata" / "extra") + music_files(REPO / ".blinddata" / "rest_train")
     spectra = []
@@ -216,8 +235,14 @@ def spectrum_prior(split: str) -> None:
         x, _ = io.read_audio(f, sample_rate=SR)
         if x.shape[-1] > 10 * SR:
             spectra.append(long_term_spectrum_db(x[:, : 120 * SR]))
-    prior = np.mean(spectra, axis=0)
-    print(f"prior: {len(spectra)} recordings")
+    print(f"mean spectrum of {len(spectra)} training recordings")
+    return np.mean(spectra, axis=0)
+
+
+def spectrum_prior(split: str) -> None:
+    """After today's inversion, move the long-term spectrum part of the way toward the mean
+    of the training music's."""
+    prior = training_music_spectrum()
 
     def toward_prior(y, strength):
         gain = np.clip(strength * (prior - long_term_spectrum_db(y)), -24, 24)
@@ -240,6 +265,54 @@ def spectrum_prior(split: str) -> None:
     print(f"eq row, {split} (strength 0: today's inversion):")
     for s, r in ratios.items():
         summary(f"strength {s:g}", r)
+
+
+MEL_GRID_HZ = 700 * (10 ** (np.linspace(2595 * np.log10(1 + 30 / 700), 2595 * np.log10(1 + 18000 / 700), 96) / 2595) - 1)
+
+
+def _shape_error_db(curves) -> float:
+    """Mean |dB| over the mel-spaced grid after removing each curve's median: the error of a
+    spectral shape, ignoring the overall level (which log-mel distances after RMS normalization,
+    like the #6 target's, also ignore)."""
+    curves = np.atleast_2d(curves)
+    return float(np.mean(np.abs(curves - np.median(curves, axis=-1, keepdims=True))))
+
+
+def _eq_response_db(stage) -> np.ndarray:
+    from scipy.signal import sosfreqz
+
+    from drywet.report import stage_sos
+
+    return 20 * np.log10(np.abs(sosfreqz(stage_sos(stage, SR), worN=MEL_GRID_HZ, fs=SR)[1]) + 1e-12)
+
+
+def music_spectra(split: str) -> None:
+    """Why blind EQ estimation is hard: the spectral shape of random EQs (what the estimator
+    must find), against how far music's own long-term spectrum is from the training music's
+    mean (what hides it), and the shape error of the bundled estimators' EQ on the EQ and
+    chain rows' draws (test: eval_invert's section 4 draws and the 56 of chain-weights)."""
+    prior = np.interp(MEL_GRID_HZ, np.fft.rfftfreq(NFFT, 1 / SR), training_music_spectrum())
+    rng = np.random.default_rng(0)
+    eq = Chain.from_names("parametric_eq")
+    print(f"{split}: shape error (dB, mean over a 96-point mel grid 30 Hz-18 kHz, median removed)")
+    print(f"   random EQs (an estimate of 0 dB)                {_shape_error_db([_eq_response_db(eq.sample(rng).stages[0]) for _ in range(300)]):.2f}")
+    xs = clips(split)[0]
+    for seconds in (1.5, 10.0):
+        n = int(seconds * SR)
+        spectra = [np.interp(MEL_GRID_HZ, np.fft.rfftfreq(NFFT, 1 / SR), long_term_spectrum_db(x[:, s : s + n]))
+                   for x in xs for s in range(0, x.shape[-1] - n + 1, max(n, SR))]
+        print(f"   music's spectrum - training mean, {seconds:4g} s clips  {_shape_error_db(np.array(spectra) - prior):.2f}  ({len(spectra)} clips)")
+    for row, (clip_set, per, draw_rng) in (("eq", clips(split)), ("chain", _chain_row_clips(split))):
+        if split == "test" and row == "eq":
+            skip_draws(draw_rng, row, len(clip_set) * per)
+        chain, est = Chain.from_names(SETTINGS[row]), bundled_estimator(row, for_inversion=True)
+        errors = []
+        for x in clip_set:
+            for _ in range(per):
+                true = chain.sample(draw_rng)
+                guess = est.estimate(true(x, sample_rate=SR), sample_rate=SR)
+                errors.append(_eq_response_db(guess.stages[0]) - _eq_response_db(true.stages[0]))
+        print(f"   bundled {row:5s} estimator's EQ, {row} row ({len(errors):2d} draws) {_shape_error_db(errors):.2f}")
 
 
 def _chain_row_clips(split: str):
@@ -302,8 +375,8 @@ def chain_average(split: str, folders: list) -> None:
 
 
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
-         "two-eq-estimates": two_eq_estimates,
-         "spectrum-prior": spectrum_prior}
+         "two-eq-estimates": two_eq_estimates, "spectrum-prior": spectrum_prior, "music-spectra": music_spectra,
+         "partial-clipper": partial_clipper}
 
 
 def main() -> None:

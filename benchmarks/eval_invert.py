@@ -199,6 +199,7 @@ def blind_chain_parts(rng, per_recording: int = 8) -> None:
     variants = {  # which stages are inverted, and with what: E estimated, T true
         "E E E  (section 4)": "EEE", "T T T  (all true)": "TTT", "T - -  (true EQ alone)": "T--",
         "T E E  (true EQ)": "TEE", "E T T  (true compressor and clipper)": "ETT", "E - -  (estimated EQ alone)": "E--",
+        "T T E  (estimated clipper alone)": "TTE", "T E T  (estimated compressor alone)": "TET",
     }
     ratios = {name: [] for name in variants}
     for x, sr in tests:

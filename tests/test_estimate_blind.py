@@ -19,7 +19,13 @@ from drywet.estimate.blind.features import (
 )
 from drywet.estimate.blind.model import FOR_INVERSION
 from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
-from drywet.estimate.blind.train import TrainConfig, _prefetched, stage_loss, train, training_batches
+from drywet.estimate.blind.train import (
+    TrainConfig,
+    _prefetched,
+    stage_loss,
+    train,
+    training_batches,
+)
 
 SR = 16000
 
