@@ -13,6 +13,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
     python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
+    python benchmarks/blind_inversion_ideas.py window-responses test|valid
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
     python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
@@ -374,9 +375,52 @@ def chain_average(split: str, folders: list) -> None:
     _compare_chain_estimators(split, {"bundled": partial(estimators[0].predict_q, sample_rate=SR), "averaged": averaged})
 
 
+def _fit_eq_q(chain: Chain, q_start: np.ndarray, target_db: np.ndarray, steps: int = 200) -> np.ndarray:
+    """The EQ part of q (the chain's first stage) whose response shape best fits ``target_db``
+    on MEL_GRID_HZ (L1, medians removed), from ``q_start``."""
+    from drywet.effects.filters import peq_sos
+
+    n = chain.stages[0].effect.spec.num_params
+    z = torch.logit(torch.tensor(q_start[:n], dtype=torch.float64).clamp(1e-4, 1 - 1e-4)).requires_grad_()
+    target = torch.tensor(target_db - np.median(target_db))
+    z1 = torch.polar(torch.ones(len(MEL_GRID_HZ), dtype=torch.float64), torch.tensor(-2 * np.pi * MEL_GRID_HZ / SR))
+    optimizer = torch.optim.Adam([z], lr=0.05)
+    for _ in range(steps):
+        params = Chain([chain.stages[0]]).split_q(torch.sigmoid(z)[None])[0]
+        sos = peq_sos(params, SR, torch)[0]
+        h = ((sos[:, 0, None] + sos[:, 1, None] * z1 + sos[:, 2, None] * z1**2)
+             / (sos[:, 3, None] + sos[:, 4, None] * z1 + sos[:, 5, None] * z1**2)).prod(0)
+        db = 20 * torch.log10(h.abs())
+        loss = (db - db.median() - target).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    q = q_start.copy()
+    q[:n] = torch.sigmoid(z).detach().numpy()
+    return q
+
+
+def window_responses(split: str) -> None:
+    """The chain estimator's EQ from the median, over its analysis windows, of each window's EQ
+    response (refitted with the parametric EQ), instead of the EQ of the windows' mean q."""
+    est = bundled_estimator("chain", for_inversion=True)
+    chain = est.chain
+
+    def per_window_q(y):
+        with torch.no_grad():
+            return est.network(torch.from_numpy(est._windows(y.mean(0).astype(np.float32))[:, None])).numpy()
+
+    def median_response(y):
+        qs = per_window_q(y)
+        curves = [_eq_response_db(chain.with_q(q).stages[0]) for q in qs]
+        return _fit_eq_q(chain, qs.mean(0), np.median(curves, axis=0))
+
+    _compare_chain_estimators(split, {"bundled (mean q)": lambda y: est.predict_q(y, SR), "median EQ response": median_response})
+
+
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
          "two-eq-estimates": two_eq_estimates, "spectrum-prior": spectrum_prior, "music-spectra": music_spectra,
-         "partial-clipper": partial_clipper}
+         "partial-clipper": partial_clipper, "window-responses": window_responses}
 
 
 def main() -> None:
