@@ -8,8 +8,15 @@ chain): 64 min of game soundtracks from three Debian packages, mono, Ogg Vorbis
     python benchmarks/train_blind.py --settings compressor,clipper,chain --steps 8000 --device cuda \\
         --workers 3 --extra-train .blinddata/extra
 
+and, for more genres (orchestral, celtic, ambient, electronic: 124 tracks, about 500 min more):
+
+    (cd debs && apt-get download widelands-data megaglest-data naev-data warzone2100-music)
+    for d in debs/*.deb; do dpkg -x $d pkgs; done
+    python benchmarks/blind_extra_music.py pkgs .blinddata/extra --more .blinddata/more_train .blinddata/more_valid
+
 Licenses (see each package's /usr/share/doc/*/copyright): Hedgewars and SuperTux music
-GPL-2+ / CC-BY-SA, Wesnoth music GPL-2+. The audio is used for training only and is not
+GPL-2+ / CC-BY-SA, Wesnoth music GPL-2+; the --more packages' music is under GPL, CC-BY-SA
+or CC-BY licenses, file by file. The audio is used for training only and is not
 shipped; none of it is in the test split (Brahms, the Bach chorale mix).
 """
 
@@ -30,6 +37,12 @@ TRACKS = {  # the tracks drawn (at random, seed 0, ~11 MB per game) for the ship
                                                  "underground"]),
 }
 
+MORE = {  # --more: every music track of these packages (folders under the extraction root)
+    "widelands": "usr/share/games/widelands/data/music",
+    "megaglest": "usr/share/games/megaglest",  # only files in a music/ folder (the rest are sound effects)
+    "naev": "usr/share/naev/dat/snd/music",
+    "warzone2100": "usr/share/games/warzone2100/music",
+}
 
 VALID_EVERY = 5  # --rest: every 5th remaining track (sorted by path) goes to the validation folder
 
@@ -55,6 +68,8 @@ def main() -> None:
     parser.add_argument("--rest", nargs=2, metavar=("TRAIN_DIR", "VALID_DIR"),
                         help="also extract every other track of the three games (about 250 min): every "
                              f"{VALID_EVERY}th, sorted by path, to VALID_DIR (a second validation set), the rest to TRAIN_DIR")
+    parser.add_argument("--more", nargs=2, metavar=("TRAIN_DIR", "VALID_DIR"),
+                        help="also extract every track of the packages in MORE, split as --rest")
     args = parser.parse_args()
     chosen = set()
     for game, (folder, names) in TRACKS.items():
@@ -69,6 +84,14 @@ def main() -> None:
             game = next(g for g, (folder, _) in TRACKS.items() if (GAMES + "/" + folder) in source.as_posix())
             target = args.rest[1] if i % VALID_EVERY == VALID_EVERY - 1 else args.rest[0]
             extract(source, Path(target) / game / source.name)
+    if args.more:
+        for game, folder in MORE.items():
+            tracks = sorted(p for p in (Path(args.packages) / folder).rglob("*")
+                            if p.suffix in (".ogg", ".opus") and "music" in p.parts)
+            for i, source in enumerate(tracks):
+                target = args.more[1] if i % VALID_EVERY == VALID_EVERY - 1 else args.more[0]
+                name = "_".join(source.relative_to(Path(args.packages) / folder).with_suffix(".ogg").parts)
+                extract(source, Path(target) / game / name)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,13 @@ tracks drawn at random (seed 0) until a minute budget is spent.
     python benchmarks/train_blind.py --shared .gpudata/shared_data --extra-train .gpudata/train \\
         --extra-valid .gpudata/valid --device cuda --workers 3 ...
 
+Or, with --chunks MIB, nothing is re-encoded: the same files are split into numbered folders
+out/c1, out/c2, ... of at most MIB each (links where the file system allows, else copies), to
+carry one per call to a machine kept warm between calls, each call copying its chunk under one
+folder there (shared_data/, train/, valid/ as above):
+
+    python benchmarks/pack_blind_data.py .gpu --chunks 44 --train-dir .blinddata/extra ...
+
 Opus runs at 48 kHz; MusicCrops resamples to the training rate on load. Measured (README,
 Blind estimation): estimators trained on this 22 kbps music were worse on the test recordings
 than the shipped ones trained on 78 kbps Vorbis; pack fewer minutes at a lower --level
@@ -19,6 +26,7 @@ than the shipped ones trained on 78 kbps Vorbis; pack fewer minutes at a lower -
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -69,6 +77,30 @@ def pack(folders: list[Path], out: Path, minutes: float, level: float) -> float:
     return done
 
 
+def chunk(shared: Path, train_dirs: list[Path], valid_dirs: list[Path], out: Path, mib: float) -> list[Path]:
+    """Split the splits and the extra music, as they are, into out/c1, out/c2, ... of at most ``mib`` MiB each."""
+    files = [(f, Path("shared_data") / f.relative_to(shared)) for rel in SPLITS["train"] + SPLITS["valid"] for f in music_files(shared / rel)]
+    files += [(f, Path("valid") / d.name / f.relative_to(d)) for d in valid_dirs for f in music_files(d)]
+    files += [(f, Path("train") / d.name / f.relative_to(d)) for d in train_dirs for f in music_files(d)]
+    chunks, used = [], np.inf
+    for f, rel in files:
+        size = f.stat().st_size
+        if size > mib * 2**20:
+            raise SystemExit(f"{f} is larger than a chunk ({mib} MiB): raise --chunks")
+        if used + size > mib * 2**20:
+            chunks.append(out / f"c{len(chunks) + 1}")
+            used = 0
+        target = chunks[-1] / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            try:
+                os.link(f, target)
+            except OSError:  # another file system
+                shutil.copy2(f, target)
+        used += size
+    return chunks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -78,8 +110,14 @@ def main() -> None:
     parser.add_argument("--train-minutes", type=float, default=190)
     parser.add_argument("--valid-minutes", type=float, default=20)
     parser.add_argument("--level", type=float, default=0.94, help="libsndfile compression level of Opus (0.94: about 22 kbps)")
+    parser.add_argument("--chunks", type=float, metavar="MIB", help="copy without re-encoding, split into folders of at most MIB")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.chunks:
+        made = chunk(Path(args.shared), [Path(d) for d in args.train_dir], [Path(d) for d in args.valid_dir], out, args.chunks)
+        for c in made:
+            print(f"{c}: {sum(f.stat().st_size for f in c.rglob('*') if f.is_file()) / 2**20:.1f} MiB")
+        return
     copy_splits(Path(args.shared), out / "shared_data")
     t = pack([Path(d) for d in args.train_dir], out / "train", args.train_minutes, args.level)
     v = pack([Path(d) for d in args.valid_dir], out / "valid", args.valid_minutes, args.level)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Train several blind estimators at once on one GPU machine (16 cores): one process per job,
 # each with 3 processes rendering its batches, the networks on the GPU. The music comes from
-# benchmarks/pack_blind_data.py (.gpudata). Each job is "SETTING:EXTRA ARGS OF train_blind.py".
+# benchmarks/pack_blind_data.py (folder DATA, default .gpudata). Each job is "SETTING:EXTRA ARGS OF train_blind.py".
 #
 #   bash benchmarks/train_blind_gpu.sh OUT_DIR "compressor:--steps 9000" "eq:--mode audio --init src/drywet/data/blind"
 #
@@ -11,7 +11,8 @@ set -u
 out=$1
 shift
 mkdir -p "$out"
-data=(--shared .gpudata/shared_data --extra-train .gpudata/train --extra-valid .gpudata/valid --valid-items 256)
+d=${DATA:-.gpudata}
+data=(--shared "$d/shared_data" --extra-train "$d/train" --extra-valid "$d/valid" --valid-items 256)
 for job in "$@"; do
     name=${job%%:*}
     # shellcheck disable=SC2086  # the job's extra arguments are meant to split
