@@ -14,6 +14,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
     python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
     python benchmarks/blind_inversion_ideas.py window-responses test|valid
+    python benchmarks/blind_inversion_ideas.py eq-augment test|valid     # test-time augmentation by known EQs
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
     python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
@@ -418,9 +419,35 @@ def window_responses(split: str) -> None:
     _compare_chain_estimators(split, {"bundled (mean q)": lambda y: est.predict_q(y, SR), "median EQ response": median_response})
 
 
+def eq_augment(split: str, count: int = 8, scale: float = 0.3) -> None:
+    """Test-time augmentation by known EQs: the chain estimator also reads y through ``count``
+    mild random parametric EQs a_k (gains scaled by ``scale``), each reading's EQ response minus
+    a_k's is an estimate of the chain's EQ; their mean (dB) is refitted with the parametric EQ.
+    The dynamics part of q is the mean over the readings."""
+    est = bundled_estimator("chain", for_inversion=True)
+    chain, eq = est.chain, Chain.from_names("parametric_eq")
+    gains = [i for i, p in enumerate(eq.stages[0].effect.spec.params) if p.name.endswith("_gain_db")]
+    aug_rng = np.random.default_rng(5)
+
+    def augmented(y):
+        q0 = est.predict_q(y, SR)
+        qs, curves = [q0], [_eq_response_db(chain.with_q(q0).stages[0])]
+        for _ in range(count):
+            a = aug_rng.uniform(size=eq.num_params)
+            a[gains] = 0.5 + scale * (a[gains] - 0.5)
+            shaped = eq.with_q(a)
+            q = est.predict_q(shaped(y, sample_rate=SR), SR)
+            qs.append(q)
+            curves.append(_eq_response_db(chain.with_q(q).stages[0]) - _eq_response_db(shaped.stages[0]))
+        q = np.mean(qs, axis=0)
+        return _fit_eq_q(chain, q, np.mean(curves, axis=0)) if count else q
+
+    _compare_chain_estimators(split, {"bundled": lambda y: est.predict_q(y, SR), f"{count} EQ readings": augmented})
+
+
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
          "two-eq-estimates": two_eq_estimates, "spectrum-prior": spectrum_prior, "music-spectra": music_spectra,
-         "partial-clipper": partial_clipper, "window-responses": window_responses}
+         "partial-clipper": partial_clipper, "window-responses": window_responses, "eq-augment": eq_augment}
 
 
 def main() -> None:
