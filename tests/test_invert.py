@@ -515,3 +515,18 @@ def test_cli_blind_inversion_adds_back_half_the_compressor_gain_by_default(tmp_p
                 assert ("undoing 0.5 of the gain reduction" in text) == (label != "full"), label
     assert np.array_equal(outputs["default"], outputs["half"])
     assert not np.allclose(outputs["half"], outputs["full"])
+
+
+def test_cli_invert_refuses_a_dynamics_strength_out_of_range_before_estimating(tmp_path, music, capsys, monkeypatch):
+    import drywet.estimate.blind as blind
+
+    def no_estimation(*args, **kwargs):
+        raise AssertionError("the estimator ran before the arguments were checked")
+
+    monkeypatch.setattr(blind, "bundled_estimator", no_estimation)
+    x, sr = music
+    io.write_audio(tmp_path / "wet.wav", x, sample_rate=sr)
+    for bad in ("2", "-0.1", "nan"):
+        assert main(["invert", str(tmp_path / "wet.wav"), "-o", str(tmp_path / "x.wav"), "--estimate", "--dynamics-strength", bad]) == 2
+        assert "dynamics_strength must be in [0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()

@@ -307,10 +307,12 @@ def cmd_invert(args) -> int:
     from . import io, metrics
     from .chain import Chain
     from .invert import BLIND_DYNAMICS_STRENGTH, invert_chain
-    from .invert.chain import DYNAMICS
+    from .invert.chain import DYNAMICS, check_dynamics_strength
     from .report import write_report
 
     _refuse_existing(args.output, args.overwrite)
+    if args.dynamics_strength is not None:  # checked before a minute of estimation, not after
+        check_dynamics_strength(args.dynamics_strength)
     wet, sr = io.read_audio(args.input)
     if not np.any(wet):
         raise DrywetError(f"{args.input} is silent: there is nothing to invert")

@@ -281,6 +281,13 @@ def invert_stage(y: np.ndarray, stage: Stage, sample_rate: int, channels_before:
     return StageInversion(stage.key, name, x, early_notes + notes)
 
 
+def check_dynamics_strength(value: float) -> float:
+    """``value`` if it is a valid ``dynamics_strength`` (a fraction in [0, 1]), else a DrywetError."""
+    if not 0.0 <= value <= 1.0:  # also refuses NaN
+        raise DrywetError(f"dynamics_strength must be in [0, 1] (1 undoes all the gain reduction), got {value}")
+    return value
+
+
 def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int | None = None,
                  estimated: bool = False, dynamics_strength: float = 1.0) -> InversionResult:
     """Undo ``chain`` on ``y`` (channels, samples) or (batch, channels, samples), last stage
@@ -293,8 +300,7 @@ def invert_chain(y: Any, chain: Chain, *, sample_rate: int, input_channels: int 
     :data:`BLIND_DYNAMICS_STRENGTH`, since a partial inverse errs less with noisy estimates."""
     y3, was_2d = as_batch(np.asarray(y), allow_empty=False)
     sr = check_sample_rate(sample_rate)
-    if not 0.0 <= dynamics_strength <= 1.0:
-        raise DrywetError(f"dynamics_strength must be in [0, 1] (1 undoes all the gain reduction), got {dynamics_strength}")
+    check_dynamics_strength(dynamics_strength)
     if not isinstance(chain, Chain):
         raise DrywetError("invert_chain needs a drywet Chain (Chain.load('preset.yaml'))")
     pans = [s for s in chain.stages if s.effect.name == "pan" and not s.bypass]
