@@ -15,6 +15,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
     python benchmarks/blind_inversion_ideas.py window-responses test|valid
     python benchmarks/blind_inversion_ideas.py eq-augment test|valid     # test-time augmentation by known EQs
+    python benchmarks/blind_inversion_ideas.py bands test|valid     # where in frequency x_hat's distance lies; a calibration EQ
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
     python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
@@ -445,9 +446,62 @@ def eq_augment(split: str, count: int = 8, scale: float = 0.3) -> None:
     _compare_chain_estimators(split, {"bundled": lambda y: est.predict_q(y, SR), f"{count} EQ readings": augmented})
 
 
+def _band_centers_hz(n_mels: int = 128) -> np.ndarray:
+    from drywet.metrics.spectral import hz_to_mel, mel_to_hz
+
+    return mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(SR / 2), n_mels + 2))[1:-1]
+
+
+def _logmel_errors(split: str, true_eq: bool = False) -> list:
+    """Per chain-row draw: (log-mel of y - x, of x_hat - x), each (n_mels, channels x frames),
+    x_hat as drywet invert --estimate makes it (with the true EQ if ``true_eq``)."""
+    from drywet.metrics.losses import logmel_features
+
+    def features(a):
+        f = logmel_features(torch.tensor(np.asarray(a), dtype=torch.float32)[None], sample_rate=SR)[0].numpy()
+        return np.concatenate(list(f), axis=-1)  # the channels side by side: means over it are logmel_l1's
+
+    est, chain = bundled_estimator("chain", for_inversion=True), Chain.from_names(SETTINGS["chain"])
+    xs, per, rng = _chain_row_clips(split)
+    out = []
+    for x in xs:
+        fx = features(x)
+        for _ in range(per):
+            true = chain.sample(rng)
+            y = true(x, sample_rate=SR)
+            stages = chain.with_q(est.predict_q(y, SR)).stages
+            if true_eq:
+                stages = true.stages[:1] + stages[1:]
+            out.append((features(y) - fx, features(invert(y, stages, BLIND_DYNAMICS_STRENGTH)) - fx))
+    return out
+
+
+def bands(split: str) -> None:
+    """Where in frequency the chain row's log-mel distance lies (mean |difference| per mel
+    band, grouped), for y, x_hat and x_hat with the true EQ; then a fixed per-band correction
+    of x_hat's log-mel (the median difference over the validation draws, the L1-optimal
+    constant) applied to both splits: does the blind inverse leave a bias that a calibration
+    EQ would remove?"""
+    hz = _band_centers_hz()
+    draws, with_true_eq = _logmel_errors(split), _logmel_errors(split, true_eq=True)
+    print(f"chain row, {len(draws)} draws on the {split} recordings: mean |log-mel difference| to x per band")
+    print("   band (Hz)     bands    y   x_hat  x_hat, true EQ  x_hat - x (signed)  share of x_hat's distance")
+    total = sum(np.abs(dh).mean(1) for _, dh in draws)
+    edges = (0, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, SR // 2)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (hz >= lo) & (hz < hi)
+        y_err, xh_err = (np.mean([np.abs(d[m]).mean() for d in ds]) for ds in zip(*draws))
+        print(f"   {lo:5d}-{hi:5d}  {m.sum():5d}  {y_err:5.2f}  {xh_err:5.2f}  {np.mean([np.abs(d[m]).mean() for _, d in with_true_eq]):13.2f}"
+              f"  {np.mean([d[m].mean() for _, d in draws]):+17.2f}  {total[m].sum() / total.sum():24.0%}")
+    valid = draws if split == "valid" else _logmel_errors("valid")
+    fitted = np.median(np.concatenate([dh for _, dh in valid], axis=1), axis=1)
+    for name, ds in {"valid": valid, split: draws}.items():
+        summary(f"{name}: x_hat", [np.abs(dh).mean() / np.abs(dy).mean() for dy, dh in ds])
+        summary(f"{name}: calibrated on valid", [np.abs(dh - fitted[:, None]).mean() / np.abs(dy).mean() for dy, dh in ds])
+
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
          "two-eq-estimates": two_eq_estimates, "spectrum-prior": spectrum_prior, "music-spectra": music_spectra,
-         "partial-clipper": partial_clipper, "window-responses": window_responses, "eq-augment": eq_augment}
+         "partial-clipper": partial_clipper, "window-responses": window_responses, "eq-augment": eq_augment, "bands": bands}
 
 
 def main() -> None:
