@@ -15,6 +15,7 @@ target: at most 0.5).
     python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
     python benchmarks/blind_inversion_ideas.py window-responses test|valid
     python benchmarks/blind_inversion_ideas.py eq-augment test|valid     # test-time augmentation by known EQs
+    python benchmarks/blind_inversion_ideas.py eq-shape-checks test|valid   # shrinking, averaging; does disagreement predict harm?
     python benchmarks/blind_inversion_ideas.py bands test|valid     # where in frequency x_hat's distance lies; a calibration EQ
     python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
     python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
@@ -26,6 +27,7 @@ valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track
 
 from __future__ import annotations
 
+import collections
 import sys
 import warnings
 from functools import partial
@@ -499,9 +501,83 @@ def bands(split: str) -> None:
         summary(f"{name}: x_hat", [np.abs(dh).mean() / np.abs(dy).mean() for dy, dh in ds])
         summary(f"{name}: calibrated on valid", [np.abs(dh - fitted[:, None]).mean() / np.abs(dy).mean() for dy, dh in ds])
 
+def _centered(curves) -> np.ndarray:
+    curves = np.asarray(curves)
+    return curves - np.median(curves, axis=-1, keepdims=True)
+
+
+def _chain_row_readings(split: str) -> dict:
+    """Per chain-row draw: the true EQ response, the responses estimated by the chain estimator
+    for inversion, the re-synthesis one and the EQ-only one (dB on MEL_GRID_HZ, medians removed),
+    the |dq| between the two chain estimators (all of q, and its dynamics part) and the ratio of
+    x_hat as drywet invert --estimate makes it."""
+    inv, res, eq = bundled_estimator("chain", for_inversion=True), bundled_estimator("chain"), bundled_estimator("eq", for_inversion=True)
+    chain = inv.chain
+    n_eq = chain.stages[0].effect.spec.num_params
+    xs, per, rng = _chain_row_clips(split)
+    rows = collections.defaultdict(list)
+    for x in xs:
+        for _ in range(per):
+            true = chain.sample(rng)
+            y = true(x, sample_rate=SR)
+            qi, qr = inv.predict_q(y, SR), res.predict_q(y, SR)
+            rows["true"].append(_eq_response_db(true.stages[0]))
+            rows["inversion"].append(_eq_response_db(chain.with_q(qi).stages[0]))
+            rows["resynthesis"].append(_eq_response_db(chain.with_q(qr).stages[0]))
+            rows["eq"].append(_eq_response_db(eq.estimate(y, sample_rate=SR).stages[0]))
+            rows["dq"].append(np.abs(qi - qr).mean())
+            rows["dq_dynamics"].append(np.abs(qi[n_eq:] - qr[n_eq:]).mean())
+            rows["ratio"].append(log_mel(x, invert(y, chain.with_q(qi).stages, BLIND_DYNAMICS_STRENGTH)) / log_mel(x, y))
+    return {k: _centered(v) if k in ("true", "inversion", "resynthesis", "eq") else np.array(v) for k, v in rows.items()}
+
+
+def eq_shape_checks(split: str) -> None:
+    """The chain row's EQ shape error (mean |dB| on MEL_GRID_HZ, medians removed) of the chain
+    estimator for inversion, against: a per-band shrink factor of its response fitted on valid
+    (L1, 0 to 1.5), averages with the other estimators, shrinking where it disagrees with the
+    EQ-only estimator (weight 1 / (1 + (d / tau)^2)); and where in frequency the error lies.
+    Then whether the disagreement of the estimators tells the draws that inversion makes worse
+    than y (ratio > 1): Spearman correlation with the ratio, and AUC."""
+    from scipy.stats import rankdata, spearmanr
+
+    valid = _chain_row_readings("valid")
+    grid = np.linspace(0.0, 1.5, 31)
+    shrink = np.array([grid[np.argmin([np.abs(valid["true"][:, k] - g * valid["inversion"][:, k]).mean() for g in grid])]
+                       for k in range(len(MEL_GRID_HZ))])
+    r = valid if split == "valid" else _chain_row_readings(split)
+    t, h, e, s = r["true"], r["inversion"], r["eq"], r["resynthesis"]
+
+    def error(curves):
+        return np.abs(t - _centered(curves)).mean()
+
+    print(f"chain row, {len(t)} draws on the {split} recordings: EQ shape error (dB)")
+    for name, curves in {"0 dB (no estimate)": np.zeros_like(t), "estimator for inversion": h, "EQ-only estimator": e,
+                         "re-synthesis estimator": s, "per-band shrink (valid)": shrink * h,
+                         "mean of inversion, EQ-only": (h + e) / 2, "mean of the three": (h + e + s) / 3}.items():
+        print(f"   {name:32s} {error(curves):.2f}")
+    for tau in (2.0, 4.0, 8.0):
+        weight = 1.0 / (1.0 + (np.abs(h - e) / tau) ** 2)
+        print(f"   shrunk where they disagree, tau {tau:g} dB  {error(h * weight):.2f}")
+    print("   per region (Hz): error of the estimate / of 0 dB")
+    for lo, hi in ((30, 200), (200, 2000), (2000, 8000), (8000, 18001)):
+        m = (MEL_GRID_HZ >= lo) & (MEL_GRID_HZ < hi)
+        print(f"      {lo:5d}-{hi - 1:5d}  {np.abs(t - h)[:, m].mean():.2f} / {np.abs(t)[:, m].mean():.2f}")
+    worse = r["ratio"] > 1
+    print(f"   draws made worse than y: {worse.sum()} of {len(worse)}")
+    for name in ("dq", "dq_dynamics"):
+        signal = r[name]
+        ranks = rankdata(signal)
+        auc = (ranks[worse].sum() - worse.sum() * (worse.sum() + 1) / 2) / (worse.sum() * (~worse).sum())
+        print(f"   |dq| between the chain estimators ({name}): Spearman {spearmanr(signal, r['ratio']).correlation:+.2f}, AUC {auc:.2f}")
+    signal = np.abs(h - e).mean(-1)
+    ranks = rankdata(signal)
+    auc = (ranks[worse].sum() - worse.sum() * (worse.sum() + 1) / 2) / (worse.sum() * (~worse).sum())
+    print(f"   EQ disagreement with the EQ-only estimator: Spearman {spearmanr(signal, r['ratio']).correlation:+.2f}, AUC {auc:.2f}")
+
+
 IDEAS = {"partial-compressor": partial_compressor, "partial-eq": partial_eq, "amplified-eq": amplified_eq,
          "two-eq-estimates": two_eq_estimates, "spectrum-prior": spectrum_prior, "music-spectra": music_spectra,
-         "partial-clipper": partial_clipper, "window-responses": window_responses, "eq-augment": eq_augment, "bands": bands}
+         "partial-clipper": partial_clipper, "window-responses": window_responses, "eq-augment": eq_augment, "bands": bands, "eq-shape-checks": eq_shape_checks}
 
 
 def main() -> None:
