@@ -1,7 +1,11 @@
-"""Validation and layout of audio arrays: (channels, samples) or (batch, channels, samples).
+"""Validation and layout of audio arrays: (channels, samples) or (batch, channels, samples),
+and, for functions that say they take tracks, (tracks, channels, samples) or
+(batch, tracks, channels, samples).
 
 The layout is never guessed from the shape (a 2x2 array is ambiguous): 2-D arrays are
 (channels, samples), 3-D arrays are (batch, channels, samples), anything else is an error.
+Functions that take tracks call :func:`as_tracks` instead: there a 3-D array is
+(tracks, channels, samples) and a 4-D one (batch, tracks, channels, samples).
 """
 
 from __future__ import annotations
@@ -104,3 +108,28 @@ def as_batch(x: Any, *, name: str = "audio", allow_empty: bool = True):
 
 def unbatch(y: Any, was_2d: bool) -> Any:
     return y[0] if was_2d else y
+
+
+def as_tracks(x: Any, *, name: str = "tracks", allow_empty: bool = True):
+    """Check multitrack ``x`` and return it as a 4-D (batch, tracks, channels, samples) view.
+
+    Only for functions documented to take tracks: a 3-D input is (tracks, channels, samples).
+
+    Returns:
+        (x4, was_3d): the 4-D array/tensor and whether the input was 3-D.
+
+    Raises:
+        AudioError: as :func:`as_batch`, or a number of dimensions other than 3 or 4.
+    """
+    if getattr(x, "ndim", None) not in (3, 4):
+        shape = tuple(getattr(x, "shape", ()))
+        hint = " For one set of tracks pass x[None] or a (tracks, channels, samples) array." if len(shape) == 2 else ""
+        raise AudioError(
+            f"{name} must have shape (tracks, channels, samples) or (batch, tracks, channels, samples), got shape {shape}.{hint}"
+        )
+    was_3d = x.ndim == 3
+    x4 = x[None] if was_3d else x
+    if x4.shape[1] == 0:
+        raise AudioError(f"{name} has zero tracks (shape {tuple(x.shape)}); give at least one track")
+    as_batch(x4.reshape(x4.shape[0] * x4.shape[1], *x4.shape[2:]), name=name, allow_empty=allow_empty)
+    return x4, was_3d

@@ -170,6 +170,30 @@ def sosfilt_torch(sos: Any, x: Any) -> Any:
     return y
 
 
+def sosfilt_varying_torch(sos: Any, x: Any) -> Any:
+    """One biquad whose coefficients change every sample (direct form I), differentiable.
+
+    The FIR part uses each sample's numerator, the all-pole part torchlpc's time-varying
+    recursion. For constant coefficients it equals :func:`sosfilt_torch`; for moving ones it is
+    the direct-form filter (the numpy path's state-variable filter differs while the
+    coefficients move fast, tests/test_graph.py measures it on sweeps).
+
+    Args:
+        sos: (B, T, 6) one section per sample.
+        x: (B, C, T) audio.
+    """
+    import torch.nn.functional as F
+    from torchlpc import sample_wise_lpc
+
+    batch, channels, length = x.shape
+    sos = sos.to(x.dtype)
+    b = sos[..., :3][:, None]  # (B, 1, T, 3)
+    padded = F.pad(x, (2, 0))
+    fir = b[..., 0] * x + b[..., 1] * padded[..., 1:-1] + b[..., 2] * padded[..., :-2]
+    coeffs = sos[..., 4:].repeat_interleave(channels, 0)  # (B*C, T, 2)
+    return sample_wise_lpc(fir.reshape(batch * channels, length), coeffs).reshape(batch, channels, length)
+
+
 # -- torch: frequency-sampled FIR (fast training mode) --------------------------------
 FIR_TAIL_DB = -100.0  # the sampled impulse response keeps everything above this level
 

@@ -6,6 +6,8 @@ signal (first value at the first sample, last at the last) and linearly interpol
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -87,3 +89,13 @@ def dry_wet(x: np.ndarray, wet: np.ndarray, mix) -> np.ndarray:
     wet *= mix.astype(wet.dtype, copy=False)
     wet[..., :n] += (1.0 - mix[:n]).astype(wet.dtype, copy=False) * x
     return wet
+
+
+def curve_to_samples_torch(curve: Any, num_samples: int) -> Any:
+    """Torch twin of :func:`curve_to_samples` on rows: (batch, points) -> (batch, num_samples),
+    the same even spread and linear interpolation, differentiable w.r.t. the points."""
+    import torch.nn.functional as F
+
+    if curve.shape[-1] == 1:
+        return curve.expand(curve.shape[0], num_samples)
+    return F.interpolate(curve[:, None, :], size=num_samples, mode="linear", align_corners=True)[:, 0]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import as_batch, check_sample_rate, is_tensor, unbatch
-from ..dsp.curves import curve_to_samples
+from ..dsp.curves import curve_to_samples, curve_to_samples_torch
 from ..errors import ParameterError
 from ..spec import EffectSpec
 
@@ -31,6 +31,8 @@ class Effect:
         torch_kernel: differentiable twin, or None for black boxes (numpy only).
         output_channels: maps input channels to output channels (pan: mono -> stereo).
         aliases: extra names accepted by the registry and the CLI.
+        torch_curves: parameters whose torch twin also takes a curve, (batch, points) spread
+            over the signal like the numpy path's (automation that gradients can fit).
     """
 
     spec: EffectSpec
@@ -38,6 +40,12 @@ class Effect:
     torch_kernel: Callable | None = None
     output_channels: Callable[[int], int] = field(default=lambda c: c)
     aliases: tuple[str, ...] = ()
+    torch_curves: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        wrong = [n for n in self.torch_curves if n not in self.spec.curve_param_names]
+        if wrong:
+            raise ValueError(f"{self.name}: torch_curves {wrong} must be curve parameters of the spec")
 
     @property
     def name(self) -> str:
@@ -103,10 +111,13 @@ class Effect:
             t = torch.as_tensor(value, dtype=x3.dtype, device=x3.device)
             if t.ndim == 0:
                 t = t.expand(batch)
+            elif t.ndim == 2 and t.shape[0] == batch and name in self.torch_curves:
+                t = curve_to_samples_torch(t, x3.shape[-1]) if x3.shape[-1] else t[:, :0]
             elif t.shape != (batch,):
+                curves = f"; {list(self.torch_curves)} also take a curve of shape ({batch}, points)" if self.torch_curves else ""
                 raise ParameterError(
                     f"{self.name}.{name} must be a number or a tensor of shape ({batch},) "
-                    f"(one value per batch item), got shape {tuple(t.shape)}"
+                    f"(one value per batch item), got shape {tuple(t.shape)}{curves}"
                 )
             tensors[name] = t
         if x3.shape[-1] == 0:
@@ -132,8 +143,14 @@ class Effect:
 
 
 def batch_param(value: Any) -> Any:
-    """A (B,) tensor parameter as (B, 1, 1) to broadcast against (B, C, T) audio."""
-    return value[:, None, None]
+    """A (B,) tensor parameter as (B, 1, 1), or a (B, T) curve as (B, 1, T), to broadcast
+    against (B, C, T) audio."""
+    return value[:, None, None] if value.ndim == 1 else value[:, None, :]
+
+
+def sample_param(value: Any) -> Any:
+    """A (B,) tensor parameter as (B, 1), or a (B, T) curve as it is, against (B, T) signals."""
+    return value[:, None] if value.ndim == 1 else value
 
 
 def keyword_signature(kernel: Callable, names: tuple[str, ...], options: tuple[str, ...] = ("mode",)) -> Callable:

@@ -82,6 +82,9 @@ def _make_biquad(kind: str) -> Effect:
         def torch_kernel(x, *, sample_rate, freq_hz, q, gain_db, mode):
             import torch
 
+            if _varies_torch(freq_hz, q, gain_db):
+                freq_hz, q, gain_db = _per_sample(freq_hz, q, gain_db)
+                return biquad.sosfilt_varying_torch(biquad.design(kind, freq_hz, q, gain_db, sample_rate, torch), x)
             sos = biquad.design(kind, freq_hz, q, gain_db, sample_rate, torch)[:, None]
             return _filter_torch(sos, x, mode)
 
@@ -96,10 +99,28 @@ def _make_biquad(kind: str) -> Effect:
         def torch_kernel(x, *, sample_rate, freq_hz, q, mode):
             import torch
 
+            if _varies_torch(freq_hz, q):
+                freq_hz, q = _per_sample(freq_hz, q)
+                return biquad.sosfilt_varying_torch(biquad.design(kind, freq_hz, q, 0.0, sample_rate, torch), x)
             sos = biquad.design(kind, freq_hz, q, 0.0, sample_rate, torch)[:, None]
             return _filter_torch(sos, x, mode)
 
-    return Effect(spec, numpy_kernel, torch_kernel)
+    return Effect(spec, numpy_kernel, torch_kernel, torch_curves=params_names(params))
+
+
+def params_names(params) -> tuple[str, ...]:
+    return tuple(p.name for p in params)
+
+
+def _varies_torch(*values) -> bool:
+    """True when a torch parameter is a curve (B, T) rather than one value per item (B,)."""
+    return any(v.ndim == 2 for v in values)
+
+
+def _per_sample(*values):
+    """Every parameter as (B, T): curves as they are, constants held over the signal."""
+    length = max(v.shape[-1] for v in values if v.ndim == 2)
+    return [v if v.ndim == 2 else v[:, None].expand(-1, length) for v in values]
 
 
 # -- 5-band parametric EQ -----------------------------------------------------------

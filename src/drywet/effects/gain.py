@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import AudioError
 from ..spec import EffectSpec, Param
-from .base import Effect, batch_param
+from .base import Effect, batch_param, sample_param
 
 GAIN = EffectSpec(
     name="gain",
@@ -89,7 +89,7 @@ def pan_torch(x, *, sample_rate, pan):
 
     _check_pan_channels(x.shape[1])
     left, right = _pan_gains(pan, x.shape[1] == 2)
-    return torch.stack([x[:, 0] * left[:, None], x[:, -1] * right[:, None]], dim=1)
+    return torch.stack([x[:, 0] * sample_param(left), x[:, -1] * sample_param(right)], dim=1)
 
 
 def _check_width_channels(channels):
@@ -113,13 +113,13 @@ def width_torch(x, *, sample_rate, width):
     if x.shape[1] == 1:
         return x.clone()
     mid = 0.5 * (x[:, 0] + x[:, 1])
-    side = 0.5 * (x[:, 0] - x[:, 1]) * width[:, None]
+    side = 0.5 * (x[:, 0] - x[:, 1]) * sample_param(width)
     return torch.stack([mid + side, mid - side], dim=1)
 
 
 EFFECTS = (
-    Effect(GAIN, gain_numpy, gain_torch),
+    Effect(GAIN, gain_numpy, gain_torch, torch_curves=("gain_db",)),
     Effect(POLARITY, polarity_numpy, polarity_torch),
-    Effect(PAN, pan_numpy, pan_torch, output_channels=lambda c: 2),
-    Effect(STEREO_WIDTH, width_numpy, width_torch, aliases=("width",)),
+    Effect(PAN, pan_numpy, pan_torch, output_channels=lambda c: 2, torch_curves=("pan",)),
+    Effect(STEREO_WIDTH, width_numpy, width_torch, aliases=("width",), torch_curves=("width",)),
 )
