@@ -284,11 +284,9 @@ def _shape_error_db(curves) -> float:
 
 
 def _eq_response_db(stage) -> np.ndarray:
-    from scipy.signal import sosfreqz
 
-    from drywet.report import stage_sos
 
-    return 20 * np.log10(np.abs(sosfreqz(stage_sos(stage, SR), worN=MEL_GRID_HZ, fs=SR)[1]) + 1e-12)
+    return 20 * np.log10(np.abs(stage.effect.frequency_response(stage.params, MEL_GRID_HZ, SR)) + 1e-12)
 
 
 def music_spectra(split: str) -> None:

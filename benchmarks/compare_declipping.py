@@ -1,4 +1,4 @@
-"""Declipping methods on real music: SDR gain of S-SPADE (drywet.invert.declip) over the
+"""Declipping methods on real music: SDR gain of S-SPADE (drywet.dsp.declip) over the
 consistent iterative hard thresholding drywet used before (kept below for the comparison).
 
     python benchmarks/compare_declipping.py test     # the 3 songs (.ogg) of ../shared/data/music (README table)
@@ -26,8 +26,8 @@ from eval_invert import SONGS, excerpt, sdr
 
 from drywet import EFFECTS
 from drywet.estimate.blind.data import music_files
-from drywet.invert.clipping import invert_hard_clip
-from drywet.invert.declip import declip
+from drywet.effects.distortion_inverse import invert_hard_clip
+from drywet.dsp.declip import declip
 
 REPO = Path(__file__).resolve().parents[1]
 LEVELS_DB = (-1.0, -3.0, -6.0, -10.0)
@@ -122,7 +122,7 @@ def scan() -> None:
     """Which audio files of ../shared/data hold a plateau at a channel's extreme."""
     from drywet import io
     from drywet.errors import AudioError
-    from drywet.invert.declip import find_clipped
+    from drywet.dsp.declip import find_clipped
 
     shared = REPO.parent / "shared" / "data"
     files = sorted(f for f in shared.rglob("*") if f.suffix.lower() in (".wav", ".flac", ".ogg"))

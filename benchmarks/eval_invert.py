@@ -37,9 +37,9 @@ import numpy as np
 from drywet import EFFECTS, io
 from drywet.chain import Chain
 from drywet.invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
-from drywet.invert.clipping import invert_hard_clip
-from drywet.invert.declip import declip
-from drywet.invert.dynamics import invert_compressor
+from drywet.effects.distortion_inverse import invert_hard_clip
+from drywet.dsp.declip import declip
+from drywet.dsp.compressor_inverse import invert_compressor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SONGS = sorted((SHARED / "music").glob("*.ogg"))
@@ -230,7 +230,7 @@ def choose_slope(rng, per_excerpt: int = 8) -> None:
     import torch
 
     from drywet.estimate.blind import SETTINGS
-    from drywet.invert.clipping import consistent_clipper_drive
+    from drywet.effects.distortion_inverse import consistent_clipper_drive
     from drywet.metrics import logmel_l1
 
     slopes = (None, 0.5, 0.2, 0.1, 0.03)  # None: the estimate as it is

@@ -20,15 +20,15 @@ from drywet.invert import (
     invert_chain,
     invertible_effects,
 )
-from drywet.invert.clipping import (
+from drywet.effects.distortion_inverse import (
     MIN_ESTIMATED_SLOPE,
     consistent_clipper_drive,
     invert_clipper,
     invert_hard_clip,
 )
-from drywet.invert.declip import declip
-from drywet.invert.dynamics import invert_compressor
-from drywet.invert.linear import wpe_dereverb
+from drywet.dsp.declip import declip
+from drywet.dsp.compressor_inverse import invert_compressor
+from drywet.dsp.deconvolve import wpe_dereverb
 from drywet.metrics import logmel_l1
 
 
@@ -92,7 +92,7 @@ def test_deep_eq_cut_is_only_partly_undone_with_a_warning(music):
     x, sr = music
     stage = Stage.create("peak", {"freq_hz": 1000.0, "gain_db": -24.0, "q": 2.0})
     y = stage.effect(x, sample_rate=sr, **stage.params)
-    from drywet.invert import linear
+    from drywet.dsp import deconvolve as linear
 
     params, notes = linear.inverse_gains(stage.params, max_boost_db=12.0, where="peak")
     assert params["gain_db"] == 12.0 and "deeper than the 12 dB" in notes[0]
@@ -252,7 +252,7 @@ def test_declipping_fills_gaps_marked_unreliable_at_zero(music):
 
 def test_declipping_in_small_batches_gives_the_same_result(music, monkeypatch):
     """Frames are independent: batching (which bounds memory on long files) changes nothing."""
-    from drywet.invert import declip as declip_module
+    from drywet.dsp import declip as declip_module
 
     x, sr = music
     x = x[:1].astype(np.float64)
@@ -269,7 +269,7 @@ def test_find_clipped_marks_the_plateaus_of_a_clipped_16_bit_file(music, tmp_pat
     found are exactly those at the quantized clipping level; unclipped music has none."""
     import soundfile as sf
 
-    from drywet.invert.declip import find_clipped
+    from drywet.dsp.declip import find_clipped
 
     x, sr = music
     level = 10 ** (-8 / 20) * np.abs(x).max()

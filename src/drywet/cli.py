@@ -274,7 +274,7 @@ def _logmel(reference, estimate, *, sample_rate) -> float:
 
 def cmd_declip(args) -> int:
     from . import io
-    from .invert.declip import declip, find_clipped
+    from .dsp.declip import declip, find_clipped
 
     _refuse_existing(args.output, args.overwrite)
     x, sr = io.read_audio(args.input)
@@ -307,7 +307,8 @@ def cmd_invert(args) -> int:
     from . import io, metrics
     from .chain import Chain
     from .invert import BLIND_DYNAMICS_STRENGTH, invert_chain
-    from .invert.chain import DYNAMICS, check_dynamics_strength
+    from .invert.chain import check_dynamics_strength, uses_dynamics_strength
+    from .registry import get_effect
     from .report import write_report
 
     _refuse_existing(args.output, args.overwrite)
@@ -346,7 +347,7 @@ def cmd_invert(args) -> int:
             if truth.shape == stage.audio.shape:
                 line += f" SI-SDR vs the true signal before it {_si_sdr(truth, stage.audio):7.2f} dB"
         described = list(stage.notes)
-        if stage.effect in DYNAMICS and strength < 1.0:
+        if uses_dynamics_strength(get_effect(stage.effect)) and strength < 1.0:
             described.insert(0, f"model inverse undoing {strength:g} of the gain reduction in dB (--dynamics-strength)")
         print(line + ("; " + "; ".join(described) if described else ""))
         rows.append((stage.key, described or ["exact model inverse"]))

@@ -15,10 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .chain import Chain, Stage, format_value
-from .dsp import biquad
-from .dsp import dynamics as dyn
-from .effects import filters
+from .graph.chain import Chain
+from .graph.effect_node import format_value
 
 
 def _figure_png(fig) -> str:
@@ -30,73 +28,30 @@ def _figure_png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def stage_sos(stage: Stage, sample_rate: int) -> np.ndarray | None:
-    """Second-order sections of a filter/EQ stage, or None for other effects."""
-    name, p = stage.effect.name, {k: np.float64(v) for k, v in stage.params.items()}
-    if name == "parametric_eq":
-        return filters.peq_sos(p, sample_rate)
-    if name == "graphic_eq":
-        return filters.geq_sos(p, sample_rate)
-    if name in biquad.BIQUAD_TYPES:
-        return biquad.design(name, p["freq_hz"], p["q"], p.get("gain_db", 0.0), sample_rate)[None]
-    return None
-
-
-def static_curve(stage: Stage, level_db: np.ndarray) -> np.ndarray | None:
-    """Output level (dB) for a steady input level of a dynamics stage, or None."""
-    name, p = stage.effect.name, stage.params
-    if name in ("compressor", "simple_compressor"):
-        return level_db - dyn.compressor_curve(level_db, p["threshold_db"], p["ratio"], p["knee_db"]) + p["makeup_db"]
-    if name == "limiter":
-        return level_db - dyn.compressor_curve(level_db, p["threshold_db"], np.inf, 0.0) + p["makeup_db"]
-    if name == "expander":
-        return level_db - dyn.expander_curve(level_db, p["threshold_db"], p["ratio"], p["range_db"])
-    return None
-
-
 def _curves_figure(chain: Chain, sample_rate: int):
+    """One panel per plot that the chain's effects declare (``Effect.plots``: magnitude
+    responses, static and transfer curves, decays), for stages with constant parameters."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = []
-    freqs = np.geomspace(20.0, min(20000.0, sample_rate / 2 * 0.999), 512)
-    levels = np.linspace(-60.0, 0.0, 241)
-    ramp = np.linspace(-1.5, 1.5, 601)
-    for s in chain.stages:
-        if s.curves:  # time-varying: no single response to draw
-            continue
-        sos = stage_sos(s, sample_rate)
-        if sos is not None:
-            panels.append(("eq", s, 20 * np.log10(np.abs(biquad.sos_response_numpy(sos, freqs, sample_rate)) + 1e-12)))
-            continue
-        curve = static_curve(s, levels)
-        if curve is not None:
-            panels.append(("dyn", s, curve))
-            continue
-        if s.effect.spec.category == "distortion":
-            out = s.effect.numpy(ramp[None].astype(np.float64), sample_rate=sample_rate, **s.params, **s.options)[0]
-            panels.append(("dist", s, out))
+    panels = [(key, s, plot) for key, s in chain.effect_stages() if not s.curves  # time-varying: no single curve
+              for plot in s.effect.plots(s.params, s.options, sample_rate)]
     if not panels:
         return None, ""
-    names = {"eq": "magnitude response", "dyn": "static curve", "dist": "transfer curve"}
-    caption = ", ".join(f"{s.key} {names[kind]}" for kind, s, _ in panels)
+    caption = ", ".join(f"{key} {plot.title}" for key, _, plot in panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
-    for ax, (kind, s, data) in zip(axes[0], panels):
-        title = s.key + (" (bypassed)" if s.bypass else "")
-        if kind == "eq":
-            ax.semilogx(freqs, data)
-            ax.set(xlabel="frequency (Hz)", ylabel="magnitude (dB)", title=f"{title}: magnitude response")
-        elif kind == "dyn":
-            ax.plot(levels, data, label="static curve")
-            ax.plot(levels, levels, "--", color="gray", lw=0.8, label="unity")
-            ax.set(xlabel="input level (dBFS)", ylabel="output level (dBFS)", title=f"{title}: static curve")
+    for ax, (key, s, plot) in zip(axes[0], panels):
+        title = key + (" (bypassed)" if s.bypass else "")
+        draw = ax.semilogx if plot.log_x else ax.plot
+        for label, y in plot.lines:
+            draw(plot.x, y, label=label or None)
+        if plot.identity:
+            ax.plot(plot.x, plot.x, "--", color="gray", lw=0.8, label="unity" if any(lb for lb, _ in plot.lines) else None)
+        if any(lb for lb, _ in plot.lines):
             ax.legend(fontsize=7)
-        else:
-            ax.plot(ramp, data)
-            ax.plot(ramp, ramp, "--", color="gray", lw=0.8)
-            ax.set(xlabel="input", ylabel="output", title=f"{title}: transfer curve")
+        ax.set(xlabel=plot.xlabel, ylabel=plot.ylabel, title=f"{title}: {plot.title}")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig, caption

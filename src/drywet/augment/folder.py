@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import io
 from ..errors import DrywetError
+from ..graph.chain import Chain
 from .pipeline import Augment
 
 MANIFEST = "manifest.jsonl"
@@ -286,7 +287,7 @@ def write_tables(out_dir: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(["source", "output", "copy", "seed", "sample_rate", "channels", "samples", "effects", "chain"])
         for r in rows:
-            effects = "+".join(s["effect"] for s in r["chain"]["chain"])
+            effects = "+".join(s.effect.name for _, s in Chain.from_dict(r["chain"]).effect_stages())  # v1 or v2 labels
             writer.writerow([r["source"], r["output"], r["copy"], json.dumps(r["seed"]), r["sample_rate"], r["channels"], r["samples"], effects, json.dumps(r["chain"])])
 
 

@@ -9,7 +9,7 @@ for all effects: audio and sample-rate checks, defaults and range validation fro
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,55 @@ from ..audio import as_batch, check_sample_rate, is_tensor, unbatch
 from ..dsp.curves import curve_to_samples, curve_to_samples_torch
 from ..errors import ParameterError
 from ..spec import EffectSpec
+
+
+@dataclass(frozen=True)
+class InverseContext:
+    """What an inverse may need beyond the effect's values.
+
+    Attributes:
+        channels_before: channels of the effect's input (pan made mono stereo), or None.
+        estimated: the values are estimates (blind or matched), not the true ones.
+        dynamics_strength: the fraction (in dB) of a dynamics processor's gain reduction to
+            add back, 1 for the exact inverse.
+        effect: the effect being undone.
+    """
+
+    channels_before: int | None = None
+    estimated: bool = False
+    dynamics_strength: float = 1.0
+    effect: Any = None  # the Effect being undone (LTI inverses measure its impulse response)
+
+
+@dataclass(frozen=True)
+class StaticCurve:
+    """A memoryless input -> output curve of an effect.
+
+    Attributes:
+        function: ``f(params, u) -> v`` on numpy arrays.
+        domain: ``"level_db"`` (a steady input level in dBFS -> the output level: dynamics) or
+            ``"amplitude"`` (a sample value -> the output sample: waveshapers).
+    """
+
+    function: Callable[[Mapping[str, float], np.ndarray], np.ndarray]
+    domain: str
+
+    def __post_init__(self) -> None:
+        if self.domain not in ("level_db", "amplitude"):
+            raise ValueError(f"StaticCurve domain must be 'level_db' or 'amplitude', not {self.domain!r}")
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One report panel: lines over a shared x axis (drawn by :mod:`drywet.report`)."""
+
+    title: str
+    xlabel: str
+    ylabel: str
+    x: np.ndarray
+    lines: tuple[tuple[str, np.ndarray], ...]
+    log_x: bool = False
+    identity: bool = False  # draw y = x for reference
 
 
 @dataclass(frozen=True)
@@ -33,6 +82,18 @@ class Effect:
         aliases: extra names accepted by the registry and the CLI.
         torch_curves: parameters whose torch twin also takes a curve, (batch, points) spread
             over the signal like the numpy path's (automation that gradients can fit).
+
+    Optional hooks (what inversion and reports dispatch on; tests/test_hooks.py checks each
+    declared hook against the effect itself):
+        inverse: ``f(y3, sample_rate, params, options, context) -> (x3, notes)`` undoes the
+            effect on (batch, channels, samples) audio given its values (:class:`InverseContext`).
+        inverse_takes_curves: the inverse takes parameter curves (one value per sample).
+        consistent: ``f(y3, params, spec) -> (params or None, notes)`` makes *estimated* values
+            consistent with the audio before inverting (None: leave the stage as it is).
+        frequency_response: ``f(params, freqs_hz, sample_rate) -> complex response`` of an LTI effect.
+        static_curve: a :class:`StaticCurve` (compressor level curve, clipper transfer curve).
+        report_plots: ``f(params, options, sample_rate) -> list[Plot]`` for effects whose
+            report panels are not a response or a curve.
     """
 
     spec: EffectSpec
@@ -41,6 +102,12 @@ class Effect:
     output_channels: Callable[[int], int] = field(default=lambda c: c)
     aliases: tuple[str, ...] = ()
     torch_curves: tuple[str, ...] = ()
+    inverse: Callable | None = None
+    inverse_takes_curves: bool = False
+    consistent: Callable | None = None
+    frequency_response: Callable | None = None
+    static_curve: StaticCurve | None = None
+    report_plots: Callable | None = None
 
     def __post_init__(self) -> None:
         wrong = [n for n in self.torch_curves if n not in self.spec.curve_param_names]
@@ -127,6 +194,27 @@ class Effect:
 
     def _empty_shape(self, x3: Any) -> tuple[int, int, int]:
         return (x3.shape[0], self.output_channels(x3.shape[1]), 0)
+
+    def plots(self, params: Mapping[str, float], options: Mapping[str, Any], sample_rate: int) -> list[Plot]:
+        """The report panels of this effect at these values: its own ``report_plots``, else
+        the magnitude response and the static curve it declares."""
+        if self.report_plots is not None:
+            return list(self.report_plots(params, options, sample_rate))
+        out = []
+        if self.frequency_response is not None:
+            freqs = np.geomspace(20.0, min(20000.0, sample_rate / 2 * 0.999), 512)
+            db = 20 * np.log10(np.abs(self.frequency_response(params, freqs, sample_rate)) + 1e-12)
+            out.append(Plot("magnitude response", "frequency (Hz)", "magnitude (dB)", freqs, (("", db),), log_x=True))
+        if self.static_curve is not None:
+            if self.static_curve.domain == "level_db":
+                u = np.linspace(-60.0, 0.0, 241)
+                out.append(Plot("static curve", "input level (dBFS)", "output level (dBFS)", u,
+                                (("static curve", self.static_curve.function(params, u)),), identity=True))
+            else:
+                u = np.linspace(-1.5, 1.5, 601)
+                out.append(Plot("transfer curve", "input", "output", u, (("", self.static_curve.function(params, u)),),
+                                identity=True))
+        return out
 
     def kernel_names(self, which: str) -> tuple[str, ...]:
         """Keyword names of a kernel after ``sample_rate`` (for the registry test)."""

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..dsp.deconvolve import lti_inverse
 from ..spec import EffectSpec, Param, Strength
 from .base import Effect
 
@@ -71,4 +72,11 @@ def delay_torch(x, *, sample_rate, time_ms, feedback, mix, tone_hz):
     return x + mix[:, None, None] * wet
 
 
-EFFECTS = (Effect(DELAY, delay_numpy, delay_torch, aliases=("echo",)),)
+def _delay_length(p, o, sr):
+    """Seconds until the echoes fall by 60 dB: log(1e-3) / log(feedback) repeats."""
+    fb = max(float(p["feedback"]), 1e-3)
+    repeats = min(math.log(1e-3) / math.log(fb), 200.0) if fb < 1 else 200.0
+    return (1.0 + repeats) * p["time_ms"] / 1000.0
+
+
+EFFECTS = (Effect(DELAY, delay_numpy, delay_torch, aliases=("echo",), inverse=lti_inverse(_delay_length)),)

@@ -9,8 +9,10 @@ import functools
 import numpy as np
 from numba import njit
 
+from ..dsp.waveshapers import CUBIC_COEF, CUBIC_EDGE, blend_weights, clipper_curve, cubic_curve, hard_curve  # noqa: F401
 from ..spec import EffectSpec, Param, Strength
-from .base import Effect, batch_param, keyword_signature
+from . import distortion_inverse as inv
+from .base import Effect, StaticCurve, batch_param, keyword_signature
 
 NUM_POLY_COEFFS = 24  # H in the paper
 
@@ -70,48 +72,6 @@ BITCRUSHER = EffectSpec(
     differentiable=False,
     strength=Strength("bit_depth", 24.0, 2.0),
 )
-
-
-# -- the clipper's three curves, written once for numpy and torch ---------------------
-def _tanh(u):
-    return np.tanh(u) if isinstance(u, np.ndarray) else u.tanh()
-
-
-def _clamp(u, lo, hi):
-    return np.clip(u, lo, hi) if isinstance(u, np.ndarray) else u.clamp(lo, hi)
-
-
-CUBIC_EDGE = 1.5  # x - 4x^3/27 reaches its maximum 1 (slope 0) at |x| = 1.5
-CUBIC_COEF = 4.0 / 27.0
-
-
-def cubic_curve(u):
-    """x - 4x^3/27 on |x| <= 1.5, +/-1 beyond (C1-continuous at the joint)."""
-    v = _clamp(u, -CUBIC_EDGE, CUBIC_EDGE)
-    return v - CUBIC_COEF * (v * v * v)
-
-
-def hard_curve(u):
-    return _clamp(u, -1.0, 1.0)
-
-
-def blend_weights(hardness):
-    """Weights of (tanh, cubic, hard) for a hardness in [0, 2] (eq. 4 as one formula):
-    hardness h <= 1 gives (1 - h, h, 0), h > 1 gives (0, 2 - h, h - 1)."""
-    if isinstance(hardness, (float, int)):
-        return max(1.0 - hardness, 0.0), 1.0 - abs(1.0 - hardness), max(hardness - 1.0, 0.0)
-    return (1.0 - hardness).clamp(min=0.0), 1.0 - (1.0 - hardness).abs(), (hardness - 1.0).clamp(min=0.0)
-
-
-def clipper_curve(u, hardness):
-    """The blended curve f_h(u); curves with a zero (Python float) weight are skipped."""
-    out = None
-    for weight, curve in zip(blend_weights(hardness), (_tanh, cubic_curve, hard_curve)):
-        if isinstance(weight, float) and weight == 0.0:
-            continue
-        term = weight * curve(u)
-        out = term if out is None else out + term
-    return out
 
 
 def _clipper_curve_inplace(u, hardness):
@@ -342,11 +302,30 @@ def bitcrusher_numpy(x, *, sample_rate, bit_depth, downsample):
     return y
 
 
+# -- static (transfer) curves, for reports and the hook test ----------------------------------
+def _clipper_transfer(p, u):
+    g = 10.0 ** (p["drive_db"] / 20.0)
+    return (clipper_curve(u * g + p["offset"], p["hardness"]) - clipper_curve(np.array([p["offset"]]), p["hardness"])[0]) / g
+
+
+def _poly_transfer(series):
+    return lambda p, u: series(np.clip(u, -1.0, 1.0), [p[f"c{h}"] for h in range(1, NUM_POLY_COEFFS + 1)])
+
+
+def _bitcrusher_transfer(p, u):
+    steps = 2.0 ** (round(p["bit_depth"]) - 1)
+    return np.round(u * steps) / steps
+
+
 EFFECTS = (
-    Effect(CLIPPER, clipper_numpy, clipper_torch, aliases=("dist", "distortion")),
-    Effect(HARD_CLIP, hard_clip_numpy, hard_clip_torch),
-    Effect(TANH_OVERDRIVE, tanh_overdrive_numpy, tanh_overdrive_torch, aliases=("overdrive",)),
-    Effect(TAYLOR, *_poly_kernels(taylor_series)),
-    Effect(CHEBYSHEV, *_poly_kernels(chebyshev_series)),
-    Effect(BITCRUSHER, bitcrusher_numpy, None),
+    Effect(CLIPPER, clipper_numpy, clipper_torch, aliases=("dist", "distortion"),
+           static_curve=StaticCurve(_clipper_transfer, "amplitude"), inverse=inv.clipper_inverse,
+           consistent=inv.consistent_clipper),
+    Effect(HARD_CLIP, hard_clip_numpy, hard_clip_torch, inverse=inv.hard_clip_inverse,
+           static_curve=StaticCurve(lambda p, u: np.clip(u, -(t := 10.0 ** (p["threshold_db"] / 20.0)), t), "amplitude")),
+    Effect(TANH_OVERDRIVE, tanh_overdrive_numpy, tanh_overdrive_torch, aliases=("overdrive",), inverse=inv.tanh_overdrive_inverse,
+           static_curve=StaticCurve(lambda p, u: np.tanh(u * 10.0 ** (p["drive_db"] / 20.0)), "amplitude")),
+    Effect(TAYLOR, *_poly_kernels(taylor_series), static_curve=StaticCurve(_poly_transfer(taylor_series), "amplitude")),
+    Effect(CHEBYSHEV, *_poly_kernels(chebyshev_series), static_curve=StaticCurve(_poly_transfer(chebyshev_series), "amplitude")),
+    Effect(BITCRUSHER, bitcrusher_numpy, None, static_curve=StaticCurve(_bitcrusher_transfer, "amplitude")),
 )

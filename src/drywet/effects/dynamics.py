@@ -11,8 +11,9 @@ import math
 import numpy as np
 
 from ..dsp import dynamics as dyn
+from ..dsp.compressor_inverse import invert_compressor
 from ..spec import EffectSpec, Param, Strength
-from .base import Effect
+from .base import Effect, StaticCurve
 
 _THRESHOLD = Param("threshold_db", "dB", -40.0, 0.0, 0.0, doc="level above which gain is reduced")
 _RATIO = Param("ratio", "", 2.0, 10.0, 4.0, "log", doc="input dB per output dB above threshold")
@@ -158,9 +159,56 @@ def expander_torch(x, *, sample_rate, threshold_db, ratio, attack_ms, release_ms
     return _apply_torch(x, reduction, release_ms, attack_ms, torch.zeros_like(ratio), sample_rate)
 
 
+# -- static curves: output level for a steady input level ----------------------------------
+def _compressor_curve(p, level_db):
+    return level_db - dyn.compressor_curve(level_db, p["threshold_db"], p["ratio"], p["knee_db"]) + p["makeup_db"]
+
+
+def _limiter_curve(p, level_db):
+    return level_db - dyn.compressor_curve(level_db, p["threshold_db"], np.inf, 0.0) + p["makeup_db"]
+
+
+def _expander_curve(p, level_db):
+    return level_db - dyn.expander_curve(level_db, p["threshold_db"], p["ratio"], p["range_db"])
+
+
+# -- inverses: the gain reduction recomputed from the output (exact for the feed-forward design) --
+MAX_GAIN_BACK_DB = 40.0  # an inverse adding more than this is amplifying noise
+MAX_SLOPE_GAIN = 10.0  # ... or one whose output-to-input error gain exceeds this
+
+
+def _compressor_inverse(kind):
+    def inverse(y, sample_rate, p, o, context):
+        settings = dict(p)
+        if kind == "simple_compressor":
+            settings["attack_ms"] = settings["release_ms"] = settings.pop("time_ms")
+        if kind == "limiter":
+            settings["ratio"], settings["knee_db"] = math.inf, 0.0
+        x, gain_db = invert_compressor(y, sample_rate=sample_rate, **settings)
+        strength = context.dynamics_strength
+        if strength != 1.0:  # scale the gain reduction undone, not the makeup gain
+            makeup = float(settings.get("makeup_db", 0.0))
+            gain_db = strength * (gain_db + makeup) - makeup
+            x = y * 10.0 ** (gain_db[:, None, :] / 20.0)
+        notes = []
+        slope = 1.0 - 1.0 / settings["ratio"]
+        error_gain = 1.0 / max(1.0 - dyn.time_to_coef(float(settings["attack_ms"]), sample_rate) * slope, 1e-12)
+        if gain_db.size and gain_db.max() > MAX_GAIN_BACK_DB:
+            notes.append(f"{kind}: the inverse adds up to {gain_db.max():.0f} dB of gain back: noise and estimation errors are amplified as much")
+        if error_gain > MAX_SLOPE_GAIN:
+            notes.append(f"{kind}: fast attack with ratio {settings['ratio']:g}: level errors of y grow {error_gain:.0f} times in x")
+        return x, notes
+
+    return inverse
+
+
 EFFECTS = (
-    Effect(COMPRESSOR, compressor_numpy, compressor_torch, aliases=("comp",)),
-    Effect(SIMPLE_COMPRESSOR, simple_compressor_numpy, simple_compressor_torch),
-    Effect(LIMITER, limiter_numpy, limiter_torch),
-    Effect(EXPANDER, expander_numpy, expander_torch, aliases=("gate", "noise_gate")),
+    Effect(COMPRESSOR, compressor_numpy, compressor_torch, aliases=("comp",),
+           static_curve=StaticCurve(_compressor_curve, "level_db"), inverse=_compressor_inverse("compressor")),
+    Effect(SIMPLE_COMPRESSOR, simple_compressor_numpy, simple_compressor_torch,
+           static_curve=StaticCurve(_compressor_curve, "level_db"), inverse=_compressor_inverse("simple_compressor")),
+    Effect(LIMITER, limiter_numpy, limiter_torch, static_curve=StaticCurve(_limiter_curve, "level_db"),
+           inverse=_compressor_inverse("limiter")),
+    Effect(EXPANDER, expander_numpy, expander_torch, aliases=("gate", "noise_gate"),
+           static_curve=StaticCurve(_expander_curve, "level_db")),
 )

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..dsp import biquad
+from ..dsp.deconvolve import inverse_gains
 from ..dsp.svf import svf_filter
 from ..spec import EffectSpec, Option, Param
 from .base import Effect, keyword_signature
@@ -105,7 +106,30 @@ def _make_biquad(kind: str) -> Effect:
             sos = biquad.design(kind, freq_hz, q, 0.0, sample_rate, torch)[:, None]
             return _filter_torch(sos, x, mode)
 
-    return Effect(spec, numpy_kernel, torch_kernel, torch_curves=params_names(params))
+    def sos_of(p, sample_rate):
+        return biquad.design(kind, p["freq_hz"], p["q"], p.get("gain_db", 0.0), sample_rate)[None]
+
+    return Effect(spec, numpy_kernel, torch_kernel, torch_curves=params_names(params), frequency_response=_response(sos_of),
+                  inverse=_negated_gains_inverse(numpy_kernel, kind) if with_gain else None)
+
+
+def _response(sos_of):
+    """The frequency_response hook of a filter whose sections ``sos_of(params, sample_rate)`` gives."""
+
+    def response(params, freqs_hz, sample_rate):
+        return biquad.sos_response_numpy(sos_of({k: np.float64(v) for k, v in params.items()}, sample_rate), freqs_hz, sample_rate)
+
+    return response
+
+
+def _negated_gains_inverse(numpy_kernel, where):
+    """The inverse of an EQ: the same EQ with every gain negated (boosts bounded, with a note)."""
+
+    def inverse(y, sample_rate, p, o, context):
+        params, notes = inverse_gains(p, where=where)
+        return numpy_kernel(y, sample_rate=sample_rate, **params, **o), notes
+
+    return inverse
 
 
 def params_names(params) -> tuple[str, ...]:
@@ -221,11 +245,15 @@ EFFECTS = tuple(_make_biquad(kind) for kind in biquad.BIQUAD_TYPES) + (
         keyword_signature(_peq_numpy, PARAMETRIC_EQ.param_names),
         keyword_signature(_peq_torch, PARAMETRIC_EQ.param_names),
         aliases=("eq", "peq"),
+        frequency_response=_response(peq_sos),
+        inverse=_negated_gains_inverse(_peq_numpy, "parametric_eq"),
     ),
     Effect(
         GRAPHIC_EQ,
         keyword_signature(_geq_numpy, GRAPHIC_EQ.param_names),
         keyword_signature(_geq_torch, GRAPHIC_EQ.param_names),
         aliases=("geq",),
+        frequency_response=_response(geq_sos),
+        inverse=_negated_gains_inverse(_geq_numpy, "graphic_eq"),
     ),
 )

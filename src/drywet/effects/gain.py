@@ -117,9 +117,47 @@ def width_torch(x, *, sample_rate, width):
     return torch.stack([mid + side, mid - side], dim=1)
 
 
+# -- inverses ---------------------------------------------------------------------------
+MAX_PAN_BOOST_DB = 40.0  # a silenced channel is brought back by at most this much
+
+
+def gain_inverse(y, sample_rate, p, o, context):
+    return y * 10.0 ** (-np.asarray(p["gain_db"]) / 20.0), []
+
+
+def polarity_inverse(y, sample_rate, p, o, context):
+    return y * (1.0 - 2.0 * p["invert"]), []
+
+
+def pan_inverse(y, sample_rate, p, o, context):
+    mono_source = context.channels_before == 1
+    left, right = _pan_gains(float(p["pan"]), stereo_in=not mono_source)
+    if mono_source:  # least squares: cos^2 + sin^2 = 1
+        return (y[:, :1] * left + y[:, 1:2] * right), []
+    notes = []
+    floor = 10.0 ** (-MAX_PAN_BOOST_DB / 20.0)
+    if min(left, right) < floor:
+        notes.append(f"pan={p['pan']:g} silenced a channel; its level is restored by at most {MAX_PAN_BOOST_DB:g} dB")
+    return np.stack([y[:, 0] / max(left, floor), y[:, 1] / max(right, floor)], axis=1), notes
+
+
+def width_inverse(y, sample_rate, p, o, context):
+    w = float(p["width"])
+    if y.shape[1] == 1:
+        return y.copy(), []
+    mid, side = 0.5 * (y[:, 0] + y[:, 1]), 0.5 * (y[:, 0] - y[:, 1])
+    notes = []
+    if w < 1e-3:
+        notes.append("width=0 made the signal mono: the side signal is lost")
+        w = 1.0
+    side = side / w
+    return np.stack([mid + side, mid - side], axis=1), notes
+
+
 EFFECTS = (
-    Effect(GAIN, gain_numpy, gain_torch, torch_curves=("gain_db",)),
-    Effect(POLARITY, polarity_numpy, polarity_torch),
-    Effect(PAN, pan_numpy, pan_torch, output_channels=lambda c: 2, torch_curves=("pan",)),
-    Effect(STEREO_WIDTH, width_numpy, width_torch, aliases=("width",), torch_curves=("width",)),
+    Effect(GAIN, gain_numpy, gain_torch, torch_curves=("gain_db",), inverse=gain_inverse, inverse_takes_curves=True,
+           frequency_response=lambda p, f, sr: np.full(len(f), db_to_amp(p["gain_db"]), dtype=complex)),
+    Effect(POLARITY, polarity_numpy, polarity_torch, inverse=polarity_inverse),
+    Effect(PAN, pan_numpy, pan_torch, output_channels=lambda c: 2, torch_curves=("pan",), inverse=pan_inverse),
+    Effect(STEREO_WIDTH, width_numpy, width_torch, aliases=("width",), torch_curves=("width",), inverse=width_inverse),
 )

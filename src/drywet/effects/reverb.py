@@ -18,9 +18,10 @@ import numpy as np
 
 from ..dsp import convolve as conv
 from ..dsp.curves import dry_wet
+from ..dsp.deconvolve import energy_decay_db, lti_inverse
 from ..errors import AudioError, ParameterError
 from ..spec import EffectSpec, Option, Param, Strength
-from .base import Effect, keyword_signature
+from .base import Effect, Plot, keyword_signature
 
 LENGTH = Option("length", "same", "'same' keeps the input length, 'full' adds the reverb tail", ("same", "full"))
 
@@ -230,7 +231,33 @@ def _kernel(fn, spec):
     return keyword_signature(fn, spec.param_names, spec.option_names)
 
 
+def _reverb_length(p, o, sr):
+    """Seconds of the impulse response: the loaded file's, or the synthesized one's."""
+    if o.get("impulse_response") is not None:
+        ir = load_impulse_response(o["impulse_response"], o.get("ir_sample_rate"), sr, o.get("normalize_ir", "none"))
+        return ir.shape[-1] / sr + p.get("pre_delay_ms", 0.0) / 1000.0
+    return o["ir_length_s"]
+
+
+def _decay_plot(numpy_kernel):
+    """Report panel: the energy decay of the wet impulse response (Schroeder integration)."""
+
+    def plots(p, o, sr):
+        length = int(_reverb_length(p, o, sr) * sr) + 1
+        impulse = np.zeros((1, 1, length))
+        impulse[..., 0] = 1.0
+        h = numpy_kernel(impulse, sample_rate=sr, **{**p, "mix": 1.0}, **{**o, "length": "same"})[0]
+        t = np.arange(h.shape[-1]) / sr
+        return [Plot("energy decay", "time (s)", "energy (dB)", t, (("", energy_decay_db(h)[0]),))]
+
+    return plots
+
+
+_NOISE_NUMPY = _kernel(_noise_numpy, NOISE_REVERB)
+
 EFFECTS = (
-    Effect(CONVOLUTION, convolution_numpy, convolution_torch, aliases=("convolution", "ir_reverb")),
-    Effect(NOISE_REVERB, _kernel(_noise_numpy, NOISE_REVERB), _kernel(_noise_torch, NOISE_REVERB), aliases=("reverb",)),
+    Effect(CONVOLUTION, convolution_numpy, convolution_torch, aliases=("convolution", "ir_reverb"),
+           inverse=lti_inverse(_reverb_length), report_plots=_decay_plot(convolution_numpy)),
+    Effect(NOISE_REVERB, _NOISE_NUMPY, _kernel(_noise_torch, NOISE_REVERB), aliases=("reverb",),
+           inverse=lti_inverse(_reverb_length), report_plots=_decay_plot(_NOISE_NUMPY)),
 )

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..dsp import dynamics as dyn
+from . import dynamics as dyn
 
 
 @njit(cache=True, inline="always")

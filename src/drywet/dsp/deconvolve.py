@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ..dsp.convolve import fft_size
+from .convolve import fft_size
 from ..errors import DependencyError
 
 MAX_BOOST_DB = 24.0
@@ -75,3 +75,24 @@ def wpe_dereverb(y: np.ndarray, *, sample_rate: int, taps: int = 30, delay: int 
         out = wpe(spec.transpose(2, 0, 1), taps=taps, delay=delay, iterations=iterations).transpose(1, 2, 0)
     x = istft(out, size=size, shift=shift)[..., : y.shape[-1]]
     return np.pad(x, ((0, 0), (0, y.shape[-1] - x.shape[-1]))).astype(y.dtype, copy=False)
+
+
+def lti_inverse(ir_seconds):
+    """The inverse hook of an LTI effect: regularized deconvolution by its measured impulse
+    response, ``ir_seconds(params, options, sample_rate)`` long (the effect's own tail rule)."""
+
+    def inverse(y, sample_rate, p, o, context):
+        settings = {**p, **o}
+        if "length" in settings:
+            settings["length"] = "same"
+        length = int(ir_seconds(p, o, sample_rate) * sample_rate) + 1
+        h = impulse_response_of(context.effect, sample_rate, y.shape[1], length, settings)
+        return deconvolve(y, h), []
+
+    return inverse
+
+
+def energy_decay_db(h: np.ndarray) -> np.ndarray:
+    """Schroeder's backward-integrated energy decay of impulse responses (C, L), in dB re. the total."""
+    energy = np.cumsum((h.astype(np.float64) ** 2)[..., ::-1], axis=-1)[..., ::-1]
+    return 10.0 * np.log10(energy / np.maximum(energy[..., :1], 1e-30) + 1e-12)

@@ -7,7 +7,7 @@ v = g y + f_h(o) is inverted by bisection toward u = o. Where the slope f_h'(u) 
 ``min_slope`` (the flat, clipped part, or tanh so deep in saturation that float precision is
 gone) the sample is unreliable: the inversion only tells that |x| is at least the value found.
 
-Those samples are re-estimated by sparse declipping (:mod:`drywet.invert.declip`, S-SPADE):
+Those samples are re-estimated by sparse declipping (:mod:`drywet.dsp.declip`, S-SPADE):
 the sparsest short-time spectrum consistent with the reliable samples as observed and the
 clipped ones beyond their bound with their sign.
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..effects.distortion import blend_weights, clipper_curve
+from ..dsp.declip import declip
+from ..dsp.waveshapers import blend_weights, clipper_curve
 
 SEARCH_LIMIT = 40.0  # |u| beyond which every curve is flat to float64 precision
 BISECTION_STEPS = 60
@@ -135,3 +136,50 @@ def invert_hard_clip(y: np.ndarray, *, threshold_db: float, tolerance: float = 1
     """Hard clip: identity below the threshold; samples at +/- threshold are unreliable."""
     t = 10.0 ** (threshold_db / 20.0)
     return y.copy(), np.abs(y) >= t * (1.0 - tolerance)
+
+
+# -- the hooks of the distortion effects: f(y3, sample_rate, params, options, context) -> (x3, notes)
+UNRELIABLE_FRACTION = 0.001  # more clipped-flat samples than this earns a note
+
+
+def _declip(x, unreliable, sample_rate, name):
+    notes = []
+    fraction = float(unreliable.mean()) if unreliable.size else 0.0
+    if fraction > UNRELIABLE_FRACTION:
+        notes.append(f"{name}: {100 * fraction:.2f} % of samples were clipped flat; re-estimated by S-SPADE declipping")
+    if fraction > 0:
+        x = declip(x, unreliable, sample_rate=sample_rate).astype(x.dtype, copy=False)
+    return x, notes
+
+
+def clipper_inverse(y, sample_rate, p, o, context):
+    x, unreliable = invert_clipper(y, drive_db=p["drive_db"], offset=p["offset"], hardness=p["hardness"])
+    return _declip(x, unreliable, sample_rate, "clipper")
+
+
+def tanh_overdrive_inverse(y, sample_rate, p, o, context):
+    g = 10.0 ** (p["drive_db"] / 20.0)
+    x, unreliable = invert_clipper(y / g, drive_db=p["drive_db"], offset=0.0, hardness=0.0)
+    return _declip(x, unreliable, sample_rate, "tanh_overdrive")
+
+
+def hard_clip_inverse(y, sample_rate, p, o, context):
+    x, unreliable = invert_hard_clip(y, threshold_db=p["threshold_db"])
+    return _declip(x, unreliable, sample_rate, "hard_clip")
+
+
+def consistent_clipper(y, p, spec):
+    """An estimated clipper drive lowered until the curve can produce y (see
+    :func:`consistent_clipper_drive`); None when no drive in the spec's range can."""
+    p = dict(p)
+    drive = consistent_clipper_drive(y, drive_db=p["drive_db"], offset=p["offset"], hardness=p["hardness"])
+    if drive >= p["drive_db"] - 1e-9:
+        return p, []
+    lowest = spec.param("drive_db").min
+    if drive < lowest:
+        note = (f"clipper: the estimated curve (offset {p['offset']:.2f}, hardness {p['hardness']:.2f}) cannot produce "
+                f"this audio at any drive down to {lowest:g} dB; the stage is left as it is")
+        return None, [note]
+    note = (f"clipper: estimated drive lowered from {p['drive_db']:.1f} to {drive:.1f} dB, the most at which the curve "
+            "produces every sample of the audio on its sloped part")
+    return {**p, "drive_db": drive}, [note]
