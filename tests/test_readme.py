@@ -1,5 +1,6 @@
-"""The README's Python examples run as written (each in a fresh namespace; ``song.wav`` is the
-bundled clip, and the blocks that continue an earlier one get its ``x``, ``sr`` and a target)."""
+"""The Python examples of the README and the docs pages run as written (each in a fresh
+namespace; ``song.wav`` is the bundled clip, and the blocks that continue an earlier one get its
+``x``, ``sr`` and a target), and their command lines parse."""
 
 import re
 from pathlib import Path
@@ -10,8 +11,10 @@ import soundfile as sf
 
 from drywet import io
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = "\n".join(p.read_text() for p in PAGES)
+BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
 
 def test_the_readme_has_python_examples():
@@ -34,7 +37,7 @@ def test_readme_command_lines_parse():
     from drywet.cli import build_parser
 
     parser = build_parser()
-    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
+    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", TEXT, re.S)
              for line in block.splitlines()]
     commands = [line for line in lines if line.startswith("drywet ")]
     assert len(commands) > 20

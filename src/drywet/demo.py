@@ -10,7 +10,8 @@ import numpy as np
 from . import io, metrics
 from .chain import Chain
 from .errors import DrywetError
-from .invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
+from .invert import InversionWarning
+from .pipelines import restore
 from .report import comparison_table, write_report
 
 DEFAULT_EFFECTS = "parametric_eq,compressor,clipper"  # the chain the bundled blind estimator knows
@@ -37,7 +38,7 @@ def run_demo(out_dir: str | Path = "drywet_demo", *, seed: int = 0, effects: str
     notes = []
     with warnings.catch_warnings(record=True) as caught:  # the report lists them
         warnings.simplefilter("always", InversionWarning)
-        restored = invert_chain(wet, chain, sample_rate=sr).audio
+        restored = restore(wet, sample_rate=sr, chain=chain).audio
     signals = [("dry", dry, "dry.wav"), ("wet", wet, "wet.wav"), ("restored (true parameters)", restored, "restored.wav")]
     chains = {"true": chain}
     table = {f"wet: {k}": v for k, v in metrics.compute_all(dry, wet, sample_rate=sr).items()}
@@ -86,16 +87,14 @@ def _estimates(chain, dry, wet, sr, signals, table, notes, files, out) -> dict:
         blind = bundled_estimator(setting).estimate(wet, sample_rate=sr)
         found["blind estimate"] = blind
         resynth = blind(dry, sample_rate=sr)
-        # what drywet invert --estimate does: the weights tuned for inversion, where there are some
-        to_invert = bundled_estimator(setting, for_inversion=True).estimate(wet, sample_rate=sr)
+        with warnings.catch_warnings():  # what drywet invert --estimate does
+            warnings.simplefilter("ignore", InversionWarning)
+            blind_restoration = restore(wet, sample_rate=sr, estimate=setting)
+        restored, to_invert = blind_restoration.audio, blind_restoration.chain
         if to_invert.to_q().tolist() != blind.to_q().tolist():
             found["blind estimate for inversion"] = to_invert
             notes.append("'restored (blind parameters)' inverts the blind estimate for inversion: weights tuned to "
                          "undo each stage, where the blind estimate's re-synthesize the wet best.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InversionWarning)
-            restored = invert_chain(wet, to_invert, sample_rate=sr, estimated=True,
-                                    dynamics_strength=BLIND_DYNAMICS_STRENGTH).audio
         signals += [("blind re-synthesis", resynth, "blind_resynthesis.wav"), ("restored (blind parameters)", restored, "restored_blind.wav")]
         table["blind re-synthesis vs wet: logmel_l1"] = metrics.compute_all(wet, resynth, sample_rate=sr)["logmel_l1"]
         table["restored (blind) vs dry: logmel_l1"] = metrics.compute_all(dry, restored, sample_rate=sr)["logmel_l1"]
