@@ -36,7 +36,7 @@ def truth_objective(true, x, y, sr, warmup_s):
 
     saved, informed.WARMUP_S = informed.WARMUP_S, warmup_s
     try:
-        objective = informed._excerpt_objective(informed._torch_chain(true), torch.tensor(x[None]), torch.tensor(y[None]), sr, 4.0, "logmel")
+        objective = informed._excerpt_objective(informed.fir_analysis_chain(true), torch.tensor(x[None]), torch.tensor(y[None]), sr, 4.0, "logmel")
         with torch.no_grad():
             return float(objective(torch.tensor(true.to_q()[None], dtype=torch.float32))[0])
     finally:

@@ -80,15 +80,15 @@ def test_match_cli_writes_a_preset_apply_reproduces(tmp_path, clip, capsys):
 
 
 def test_loudest_excerpt_is_chosen():
-    from drywet.estimate.informed import _loudest_excerpt
+    from drywet.estimate.pairs import loudest_excerpt
 
     sr = 8000
     x = np.full((1, 10 * sr), 0.01)
     x[:, 6 * sr : 8 * sr] = 1.0
-    start, stop = _loudest_excerpt(x, sr, 2.0)
+    start, stop = loudest_excerpt(x, sr, 2.0)
     assert (start, stop) == (6 * sr, 8 * sr)
-    assert _loudest_excerpt(x, sr, None) == (0, 10 * sr)
-    assert _loudest_excerpt(x, sr, 20.0) == (0, 10 * sr)
+    assert loudest_excerpt(x, sr, None) == (0, 10 * sr)
+    assert loudest_excerpt(x, sr, 20.0) == (0, 10 * sr)
 
 
 def test_cmaes_recovers_a_black_box_chain(music):

@@ -2,6 +2,6 @@
 
 from .graph.chain import Chain
 from .graph.effect_node import Stage, format_value
-from .graph.presets import PRESET_VERSION
+from .graph.node import PRESET_VERSION
 
 __all__ = ["Chain", "PRESET_VERSION", "Stage", "format_value"]

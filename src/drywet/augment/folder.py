@@ -24,32 +24,18 @@ import csv
 import json
 import os
 import sys
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .. import io
 from ..errors import DrywetError
 from ..graph.chain import Chain
-from .pipeline import Augment
+from .render import OUTPUT_FORMATS, WORKER_DIED, Job, output_name, render_source, task_seed  # noqa: F401 (the job API)
 
 MANIFEST = "manifest.jsonl"
 SUFFIXES = io.READ_FORMATS
-OUTPUT_FORMATS = {"wav": "FLOAT", "flac": "PCM_24"}
-
-
-@dataclass(frozen=True)
-class Job:
-    in_dir: Path
-    out_dir: Path
-    augment: Augment
-    copies: int
-    seed: int
-    fmt: str = "wav"
 
 
 @dataclass
@@ -65,48 +51,6 @@ class JobSummary:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def output_name(source: str, copy: int, fmt: str) -> str:
-    rel = Path(source)
-    return str(rel.with_name(f"{rel.stem}_aug{copy:03d}.{fmt}"))
-
-
-def task_seed(seed: int, source: str, copy: int) -> list[int]:
-    """Entropy of one output: independent of worker count, file order and other files."""
-    return [int(seed), zlib.crc32(source.encode("utf-8")), int(copy)]
-
-
-def render_source(job: Job, source: str, copies: Iterable[int]) -> dict:
-    """Worker body: read one input, write its pending copies. Returns rows or an error."""
-    try:
-        x, sr = io.read_audio(job.in_dir / source)
-        if x.shape[-1] == 0:
-            raise DrywetError("the file holds no samples")
-    except Exception as exc:  # reported per file; the job continues
-        return {"source": source, "error": f"{type(exc).__name__}: {exc}"}
-    rows = []
-    for k in copies:
-        entropy = task_seed(job.seed, source, k)
-        try:
-            result = job.augment(x, sample_rate=sr, rng=np.random.default_rng(entropy))
-            out = output_name(source, k, job.fmt)
-            io.write_audio(job.out_dir / out, result.audio, sample_rate=sr, subtype=OUTPUT_FORMATS[job.fmt], overwrite=True)
-        except Exception as exc:
-            return {"source": source, "error": f"copy {k}: {type(exc).__name__}: {exc}", "rows": rows}
-        rows.append(
-            {
-                "source": source,
-                "output": out,
-                "copy": k,
-                "seed": entropy,
-                "sample_rate": sr,
-                "channels": int(result.audio.shape[0]),
-                "samples": int(result.audio.shape[-1]),
-                "chain": result.labels,
-            }
-        )
-    return {"source": source, "rows": rows}
 
 
 def check_folders(in_dir: Path, out_dir: Path) -> None:
@@ -209,10 +153,6 @@ def run_job(job: Job, *, workers: int = 1, backend: str = "local", ray_address: 
     summary.failed.sort(key=lambda failure: failure["source"])  # workers finish in any order; the summary must not
     (job.out_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2))
     return summary
-
-
-WORKER_DIED = ("the worker process died while rendering this file (a crash in a native library, or out "
-               "of memory); it was retried alone and died again, so it is skipped")
 
 
 def _run_local(job: Job, todo, workers: int):

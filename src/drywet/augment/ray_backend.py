@@ -9,6 +9,7 @@ file system every node sees (NFS, a mounted bucket).
 from __future__ import annotations
 
 from ..errors import DependencyError
+from .render import WORKER_DIED, render_source
 
 
 def run_ray(job, todo, *, workers: int, address: str | None):
@@ -16,7 +17,6 @@ def run_ray(job, todo, *, workers: int, address: str | None):
         import ray
     except ImportError:
         raise DependencyError("the Ray backend needs ray: pip install 'drywet[ray]'") from None
-    from .folder import WORKER_DIED, render_source
 
     started_here = not ray.is_initialized()
     if started_here:

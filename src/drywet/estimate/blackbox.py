@@ -13,7 +13,8 @@ import numpy as np
 from ..audio import check_sample_rate
 from ..chain import Chain
 from ..errors import DependencyError, ParameterError
-from .informed import MatchResult, _check_pair, _excerpt_bounds, _per_item_loss
+from .informed import MatchResult
+from .pairs import check_pair, excerpt_bounds, per_item_loss
 
 
 def match_chain_blackbox(
@@ -43,11 +44,11 @@ def match_chain_blackbox(
 
     t0 = time.perf_counter()
     sr = check_sample_rate(sample_rate)
-    d3, w3 = _check_pair(dry, wet, loss)
+    d3, w3 = check_pair(dry, wet, loss)
     if budget < 10:
         raise ParameterError(f"budget must be at least 10 evaluations, got {budget}")
     template = Chain.from_names(effects)
-    start, stop, warm = _excerpt_bounds(d3[0], sr, excerpt_s)
+    start, stop, warm = excerpt_bounds(d3[0], sr, excerpt_s)
     x = d3[0][:, start - warm : stop].astype(np.float32)
     y = torch.tensor(w3[0][:, start:stop], dtype=torch.float32)[None]
     history: list[float] = []
@@ -58,7 +59,7 @@ def match_chain_blackbox(
             est = np.pad(est, ((0, 0), (0, max(0, x.shape[-1] - est.shape[-1]))))[:, : x.shape[-1]]
         est = est[:, warm:]
         with torch.no_grad():
-            value = float(_per_item_loss(loss, y, torch.tensor(est, dtype=torch.float32)[None], sr)[0])
+            value = float(per_item_loss(loss, y, torch.tensor(est, dtype=torch.float32)[None], sr)[0])
         history.append(min(value, history[-1]) if history else value)
         return value
 
@@ -79,6 +80,6 @@ def match_chain_blackbox(
     full = np.pad(full, ((0, 0), (0, max(0, d3.shape[-1] - full.shape[-1]))))[:, : d3.shape[-1]]
     y_full = torch.tensor(w3, dtype=torch.float32)
     with torch.no_grad():
-        final_loss = float(_per_item_loss(loss, y_full, torch.tensor(full, dtype=torch.float32)[None], sr)[0])
-        dry_loss = float(_per_item_loss(loss, y_full, torch.tensor(d3, dtype=torch.float32), sr)[0])
+        final_loss = float(per_item_loss(loss, y_full, torch.tensor(full, dtype=torch.float32)[None], sr)[0])
+        dry_loss = float(per_item_loss(loss, y_full, torch.tensor(d3, dtype=torch.float32), sr)[0])
     return MatchResult(estimated, final_loss, dry_loss, history, time.perf_counter() - t0)

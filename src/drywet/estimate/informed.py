@@ -20,18 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..audio import as_batch, check_sample_rate
+from ..audio import check_sample_rate
 from ..chain import Chain, Stage
-from ..errors import AudioError, ParameterError
+from ..errors import ParameterError
+from .pairs import LOSSES, WARMUP_S, check_pair, excerpt_bounds, per_item_loss  # noqa: F401 (LOSSES, WARMUP_S: public here too)
 from .transfer import transfer_candidates
 
-LOSSES = ("logmel", "mrstft")
 INITS = ("transfer", "random")
-# Processing a cut excerpt from silence gives a compressor's detector a start-up transient the
-# wet signal did not have (log-mel loss up to 0.09 at the TRUE parameters on 4 s excerpts of
-# the eval_match cases, enough to move the optimum; at most 0.0008 with 1 s of warm-up:
-# python benchmarks/eval_match.py --truth-objective)
-WARMUP_S = 1.0
 
 
 @dataclass
@@ -58,16 +53,7 @@ class MatchResult:
         return self.loss / self.loss_dry if self.loss_dry > 0 else 0.0
 
 
-def _per_item_loss(kind: str, target, estimate, sample_rate: int):
-    """Objective per batch item, shape (B,)."""
-    from ..metrics import losses
-
-    if kind == "logmel":
-        return losses.logmel_per_item(target, estimate, sample_rate=sample_rate)
-    return losses.mrstft_per_item(target, estimate)
-
-
-def _torch_chain(chain: Chain) -> Chain:
+def fir_analysis_chain(chain: Chain) -> Chain:
     """The analysis chain: EQ-type stages in their fast FIR mode."""
     stages = []
     for s in chain.stages:
@@ -78,51 +64,15 @@ def _torch_chain(chain: Chain) -> Chain:
     return Chain(stages)
 
 
-def _loudest_excerpt(dry: np.ndarray, sample_rate: int, seconds: float | None) -> tuple[int, int]:
-    """(start, stop) of the loudest ``seconds`` of dry (channels, samples), on 0.5 s hops."""
-    length = dry.shape[-1]
-    if seconds is None or seconds * sample_rate >= length:
-        return 0, length
-    win, hop = int(seconds * sample_rate), int(0.5 * sample_rate)
-    energy = np.concatenate([[0.0], np.cumsum((dry.astype(np.float64) ** 2).sum(axis=0))])
-    starts = np.arange(0, length - win + 1, hop)
-    best = int(starts[np.argmax(energy[starts + win] - energy[starts])])
-    return best, best + win
-
-
-def _check_pair(dry, wet, loss: str) -> tuple[np.ndarray, np.ndarray]:
-    """Both matchers' input checks; returns dry and wet as (1, channels, samples)."""
-    d3, d2 = as_batch(np.asarray(dry), name="dry", allow_empty=False)
-    w3, w2 = as_batch(np.asarray(wet), name="wet", allow_empty=False)
-    if not (d2 and w2) or d3.shape != w3.shape:
-        raise AudioError(f"dry and wet must be aligned (channels, samples) arrays of one shape, got {d3.shape} and {w3.shape} "
-                         "(drywet.dsp.align.align_to_wet puts a dry on its wet's timeline)")
-    if loss not in LOSSES:
-        raise ParameterError(f"loss must be one of {LOSSES}, got {loss!r}")
-    if float(np.abs(d3).max()) == 0.0:
-        raise AudioError("the dry signal is silent; nothing can be estimated from it")
-    if float(np.abs(w3).max()) == 0.0:
-        raise AudioError("the wet signal is silent: no chain of these effects explains it; check the file and its alignment")
-    return d3, w3
-
-
-def _excerpt_bounds(dry: np.ndarray, sample_rate: int, excerpt_s: float | None) -> tuple[int, int, int]:
-    """(start, stop, warm) of the scored excerpt: the chain runs from ``start - warm`` (up to
-    WARMUP_S earlier) so that detectors and filter states have settled as they had in the wet
-    signal; only [start, stop) is scored."""
-    start, stop = _loudest_excerpt(dry, sample_rate, excerpt_s)
-    return start, stop, min(start, int(WARMUP_S * sample_rate))
-
-
 def _excerpt_objective(analysis: Chain, x_full, y_full, sample_rate: int, excerpt_s: float | None, loss: str):
     """q (B, P) -> per-item loss of ``analysis`` on the loudest excerpt of the pair, after
-    the warm-up of :func:`_excerpt_bounds`."""
-    start, stop, warm = _excerpt_bounds(x_full[0].numpy(), sample_rate, excerpt_s)
+    the warm-up of :func:`excerpt_bounds`."""
+    start, stop, warm = excerpt_bounds(x_full[0].numpy(), sample_rate, excerpt_s)
     x, y = x_full[..., start - warm : stop], y_full[..., start:stop]
 
     def objective(q):
         est = analysis.apply_torch(x.expand(q.shape[0], -1, -1), sample_rate=sample_rate, q=q)[..., warm:]
-        return _per_item_loss(loss, y.expand(q.shape[0], -1, -1), est, sample_rate)
+        return per_item_loss(loss, y.expand(q.shape[0], -1, -1), est, sample_rate)
 
     return objective
 
@@ -167,7 +117,7 @@ def match_chain(
 
     t0 = time.perf_counter()
     sr = check_sample_rate(sample_rate)
-    d3, w3 = _check_pair(dry, wet, loss)
+    d3, w3 = check_pair(dry, wet, loss)
     if init not in INITS:
         raise ParameterError(f"init must be one of {INITS}, got {init!r}")
     if restarts < 1 or candidates < restarts or steps < 0:
@@ -176,7 +126,7 @@ def match_chain(
     for s in template.stages:
         if s.effect.torch_kernel is None:
             raise ParameterError(f"{s.effect.name} has no torch twin; informed estimation needs differentiable effects")
-    analysis = _torch_chain(template)
+    analysis = fir_analysis_chain(template)
     x_full = torch.tensor(d3, dtype=torch.float32)
     y_full = torch.tensor(w3, dtype=torch.float32)
     objective = _excerpt_objective(analysis, x_full, y_full, sr, excerpt_s, loss)
@@ -207,6 +157,6 @@ def match_chain(
     estimated = template.with_q(q_best)
     with torch.no_grad():
         y_hat = torch.tensor(estimated(d3[0].astype(np.float32), sample_rate=sr))[None]
-        final_loss = float(_per_item_loss(loss, y_full, y_hat, sr)[0])
-        dry_loss = float(_per_item_loss(loss, y_full, x_full, sr)[0])
+        final_loss = float(per_item_loss(loss, y_full, y_hat, sr)[0])
+        dry_loss = float(per_item_loss(loss, y_full, x_full, sr)[0])
     return MatchResult(estimated, final_loss, dry_loss, history, time.perf_counter() - t0)

@@ -26,7 +26,7 @@ import numpy as np
 from ..audio import all_finite, as_batch, check_sample_rate
 from ..chain import Chain
 from ..errors import AudioError, ParameterError
-from .informed import _loudest_excerpt
+from .pairs import loudest_excerpt
 
 # RMS difference of natural-log mel power (0.02 = 10 log10(e) 0.02 = 0.087 dB) treated as
 # "sounds the same"
@@ -96,7 +96,7 @@ def parameter_uncertainty(chain: Chain, dry: np.ndarray, *, sample_rate: int, to
         raise AudioError("the dry signal is silent: no parameter changes its output")
     if not (tolerance > 0 and 0 < step <= 0.5):
         raise ParameterError(f"need tolerance > 0 and 0 < step <= 0.5, got {tolerance} and {step}")
-    start, stop = _loudest_excerpt(d3[0], sr, excerpt_s)
+    start, stop = loudest_excerpt(d3[0], sr, excerpt_s)
     x = d3[0, :, start:stop]
     q0 = chain.to_q()
     outputs, spans = [], []

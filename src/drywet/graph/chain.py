@@ -15,9 +15,10 @@ import numpy as np
 
 from ..errors import ParameterError
 from .effect_node import Stage
-from .node import Node, unique_keys
+from .node import Node, graph_from_preset, node_from_dict, node_type, unique_keys
 
 
+@node_type("chain")
 class Chain(Node):
     """An ordered list of nodes.
 
@@ -77,6 +78,11 @@ class Chain(Node):
     def node_dict(self) -> dict:
         return {"type": "chain", "key": self.key, "bypass": self.bypass, "nodes": [s.node_dict() for s in self.stages]}
 
+    @classmethod
+    def from_node_dict(cls, d: Mapping, where: str) -> Chain:
+        nodes = [node_from_dict(n, f"{where}.{i}") for i, n in enumerate(d.get("nodes", []))]
+        return cls(nodes, key=d.get("key", "chain"), bypass=d.get("bypass", False))
+
     # -- what chains of effects always offered ------------------------------------------
     def effect_stages(self) -> list[tuple[str, Stage]]:
         """(nested key, stage) of every effect, depth first."""
@@ -122,8 +128,6 @@ class Chain(Node):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Chain:
         """A chain from a preset mapping (version 2, or a version-1 chain preset)."""
-        from .presets import graph_from_preset
-
         node = graph_from_preset(data)
         if not isinstance(node, Chain):
             raise ParameterError(f"this preset describes a {type(node).__name__}, not a chain; load it with drywet.graph.load")

@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from ..effects.base import Effect
-from ..errors import ParameterError
+from ..errors import DrywetError, ParameterError
 from ..registry import get_effect
 from ..spec import Param
-from .node import Node
+from .node import Node, node_type
 
 
+@node_type("effect")
 @dataclass(frozen=True, eq=False)
 class Stage(Node):
     """One effect in a graph with its physical parameter values and options."""
@@ -37,6 +38,15 @@ class Stage(Node):
         given.update(options or {})
         p, o = effect.spec.resolve(given)
         return cls(effect, {k: _stored_value(effect, k, v) for k, v in p.items()}, o, bool(bypass), key or effect.name)
+
+    @classmethod
+    def from_node_dict(cls, d: Mapping, where: str) -> Stage:
+        if "effect" not in d:
+            raise DrywetError(f"preset {where} needs an 'effect' name")
+        try:
+            return cls.create(d["effect"], d.get("params"), d.get("options"), d.get("bypass", False), d.get("key", ""))
+        except ParameterError as exc:
+            raise ParameterError(f"preset {where}: {exc}") from None
 
     @property
     def curves(self) -> tuple[str, ...]:

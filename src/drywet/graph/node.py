@@ -16,14 +16,19 @@ Subclasses implement ``_numpy`` (stored values) and ``_torch`` (values from q), 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..audio import is_tensor
-from ..errors import ParameterError
+from ..errors import DrywetError, ParameterError
 from ..spec import Param
+
+PRESET_VERSION = 2  # what drywet writes; it reads READS
+READS = (1, 2)
+# node type name in presets -> f(mapping, where) -> Node; each node class registers itself
+NODE_TYPES: dict[str, Callable[[Mapping, str], Node]] = {}
 
 
 class Node:
@@ -237,9 +242,7 @@ class Node:
     # -- presets -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """The preset mapping (version 2) that describes this node and its values."""
-        from .presets import graph_to_preset
-
-        return graph_to_preset(self)
+        return {"drywet_preset": PRESET_VERSION, "graph": self.node_dict()}
 
     def save(self, path: Any, *, overwrite: bool = False):
         """Write a YAML (.yaml/.yml) or JSON (.json) preset (version 2); floats round-trip exactly."""
@@ -290,3 +293,55 @@ def unique_keys(nodes: Sequence[Node]) -> list[Node]:
         seen[node.key] = n
         out.append(node if n == 1 else node.with_key(f"{node.key}_{n}"))
     return out
+
+
+# -- presets: reading any graph ----------------------------------------------------------------
+def node_type(name: str):
+    """Class decorator: the class's ``from_node_dict`` builds preset entries of ``type: name``."""
+
+    def register(cls):
+        NODE_TYPES[name] = cls.from_node_dict
+        return cls
+
+    return register
+
+
+def node_from_dict(d: Any, where: str) -> Node:
+    """The node one preset entry describes; ``where`` names it in errors."""
+    if not isinstance(d, Mapping) or "type" not in d:
+        raise DrywetError(f"preset {where} needs a mapping with a 'type' (one of {sorted(NODE_TYPES)})")
+    kind = d["type"]
+    if kind not in NODE_TYPES:
+        raise DrywetError(f"preset {where} has unknown node type {kind!r}; use one of {sorted(NODE_TYPES)}")
+    try:
+        return NODE_TYPES[kind](d, where)
+    except KeyError as exc:
+        raise DrywetError(f"preset {where} ({kind}) lacks the entry {exc}; write it as drywet saves it") from None
+
+
+def graph_from_preset(data: Any) -> Node:
+    """The node a preset mapping describes (version 2, or a version-1 chain preset)."""
+    if not isinstance(data, Mapping) or ("chain" not in data and "graph" not in data):
+        raise DrywetError("not a drywet preset: expected a mapping with a 'graph' (version 2) or 'chain' (version 1)")
+    _check_tree(data, "preset", ())
+    version = data.get("drywet_preset", 1 if "chain" in data else PRESET_VERSION)
+    if version not in READS:
+        raise DrywetError(f"preset version {version} is not supported (this drywet reads versions {list(READS)}); "
+                          "upgrade drywet to read it")
+    if version == 1:  # a list of effect stages
+        if not isinstance(data.get("chain"), list):
+            raise DrywetError("a version-1 preset needs a 'chain' list of stages")
+        stages = [{**entry, "type": "effect"} if isinstance(entry, Mapping) else entry for entry in data["chain"]]
+        return node_from_dict({"type": "chain", "nodes": stages}, "preset")
+    return node_from_dict(data["graph"], "graph")
+
+
+def _check_tree(d: Any, where: str, stack: tuple) -> None:
+    """Refuse a preset that contains itself (YAML anchors can write one): a graph is a tree."""
+    if isinstance(d, (Mapping, list)):
+        if id(d) in stack:
+            raise DrywetError(f"{where} contains itself (a cycle, e.g. a YAML alias inside its own anchor); "
+                              "a graph must be a tree: write the repeated node out again instead of aliasing it")
+        items = d.items() if isinstance(d, Mapping) else enumerate(d)
+        for k, v in items:
+            _check_tree(v, f"{where}.{k}", stack + (id(d),))

@@ -12,7 +12,7 @@ from typing import Any
 from ..dsp.curves import curve_to_samples_torch
 from ..errors import AudioError, ParameterError
 from ..spec import Param
-from .node import Node, check_key, unique_keys
+from .node import Node, check_key, node_from_dict, node_type, unique_keys
 
 SEND_DB = Param("send_db", "dB", -60.0, 12.0, -12.0, doc="level sent to the return (post-fader send)")
 
@@ -30,6 +30,7 @@ def _sum(outputs: Sequence[Any], key: str) -> Any:
     return total
 
 
+@node_type("parallel")
 class Parallel(Node):
     """Every branch gets the same input; the outputs are summed (pedalboard's ``Mix``).
 
@@ -45,6 +46,11 @@ class Parallel(Node):
         self.branches = tuple(unique_keys(branches))
         self.key = check_key(key)
         self.bypass = bool(bypass)
+
+    @classmethod
+    def from_node_dict(cls, d, where) -> Parallel:
+        branches = [node_from_dict(n, f"{where}.{i}") for i, n in enumerate(d["branches"])]
+        return cls(branches, key=d.get("key", "parallel"), bypass=d.get("bypass", False))
 
     def named_children(self):
         return tuple((b.key, b) for b in self.branches)
@@ -69,6 +75,7 @@ class Parallel(Node):
         return {"type": "parallel", "key": self.key, "bypass": self.bypass, "branches": [b.node_dict() for b in self.branches]}
 
 
+@node_type("send")
 class SendReturn(Node):
     """``y = x + ret(g * x)``: the dry signal plus an effect return fed at ``send_db``.
 
@@ -84,6 +91,11 @@ class SendReturn(Node):
         self.send_db = float(SEND_DB.validate(send_db, key))
         self.key = check_key(key)
         self.bypass = bool(bypass)
+
+    @classmethod
+    def from_node_dict(cls, d, where) -> SendReturn:
+        return cls(node_from_dict(d["return"], f"{where}.return"), send_db=d.get("params", {}).get("send_db", SEND_DB.default),
+                   key=d.get("key", "send"), bypass=d.get("bypass", False))
 
     def local_params(self):
         return (SEND_DB,)

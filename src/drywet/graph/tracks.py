@@ -17,9 +17,9 @@ import numpy as np
 
 from ..audio import as_tracks, is_tensor, unbatch
 from ..dsp.curves import curve_to_samples_torch
-from ..errors import AudioError, ParameterError
+from ..errors import AudioError, DrywetError, ParameterError
 from ..spec import Param
-from .node import Node, check_key
+from .node import Node, check_key, node_from_dict, node_type
 
 
 def _track_names(tracks: Sequence[str] | int) -> tuple[str, ...]:
@@ -44,6 +44,7 @@ def _check_track_count(x: Any, names: Sequence[str], where: str) -> None:
         )
 
 
+@node_type("per_track")
 class PerTrack(Node):
     """``node`` applied to every track, each track with its own parameter values.
 
@@ -71,6 +72,15 @@ class PerTrack(Node):
         self.template, self.nodes = node, tuple(nodes)
         self.key = check_key(key)
         self.bypass = bool(bypass)
+
+    @classmethod
+    def from_node_dict(cls, d, where) -> PerTrack:
+        template = node_from_dict(d["template"], f"{where}.template")
+        tracks = d["tracks"]
+        if not isinstance(tracks, Mapping):
+            raise DrywetError(f"preset {where}: 'tracks' maps each track name to its node")
+        nodes = [node_from_dict(n, f"{where}.{name}") for name, n in tracks.items()]
+        return cls(template, list(tracks), nodes=nodes, key=d.get("key", "tracks"), bypass=d.get("bypass", False))
 
     def named_children(self):
         return tuple(zip(self.names, self.nodes))
@@ -161,6 +171,7 @@ def _send_param(track: str) -> Param:
     return Param(f"{track}_send_db", "dB", -60.0, 12.0, -60.0, doc=f"level of {track} sent to the bus (post-fader)")
 
 
+@node_type("bus")
 class Bus(Node):
     """An effect bus: ``ret(sum_t g_t x_t)`` with one send level per track.
 
@@ -186,6 +197,14 @@ class Bus(Node):
         self.sends_db = {p.name: float(p.validate(given.get(t, p.default), key)) for t, p in zip(self.names, self._params)}
         self.key = check_key(key)
         self.bypass = bool(bypass)
+
+    @classmethod
+    def from_node_dict(cls, d, where) -> Bus:
+        names = list(d["tracks"])
+        params = d.get("params", {})
+        sends = {t: params[f"{t}_send_db"] for t in names if f"{t}_send_db" in params}
+        return cls(node_from_dict(d["return"], f"{where}.return"), names, sends_db=sends, key=d.get("key", "bus"),
+                   bypass=d.get("bypass", False))
 
     def local_params(self):
         return self._params
@@ -244,6 +263,7 @@ def _feed(x, values, params):
     return sum(x[:, t] * g for t, g in enumerate(gains)) if gains else torch.zeros_like(x[:, 0])
 
 
+@node_type("mixdown")
 class MixDown(Node):
     """Tracks -> stereo mix: per-track processing, the sum, the bus returns, the master.
 
@@ -279,6 +299,13 @@ class MixDown(Node):
         clashes = sorted({k for k in taken if taken.count(k) > 1})
         if clashes:
             raise ParameterError(f"the keys {clashes} name both a track and a bus (or 'master'); rename one")
+
+    @classmethod
+    def from_node_dict(cls, d, where) -> MixDown:
+        tracks = node_from_dict(d["tracks"], f"{where}.tracks")
+        buses = [node_from_dict(b, f"{where}.buses.{i}") for i, b in enumerate(d.get("buses", []))]
+        master = node_from_dict(d["master"], f"{where}.master") if d.get("master") else None
+        return cls(tracks, buses, master, key=d.get("key", "mix"), bypass=d.get("bypass", False))
 
     def named_children(self):
         return (("", self.tracks),) + tuple((b.key, b) for b in self.buses) + (("master", self.master),)

@@ -21,7 +21,7 @@ import math
 import numba
 import numpy as np
 
-from .losses import EPS, MAG_FLOOR
+from .spectral import EPS, MAG_FLOOR
 
 
 @numba.njit(cache=True, fastmath=True)

@@ -21,9 +21,8 @@ from typing import Any
 
 from ..audio import as_batch, check_sample_rate
 from ..errors import AudioError
-from .spectral import mel_power, power_spectrogram
+from .spectral import EPS, MAG_FLOOR, mel_power, power_spectrogram
 
-EPS = 1e-8
 # Resolutions of auraloss's MultiResolutionSTFTLoss defaults (n_fft, hop, window).
 DEFAULT_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 
@@ -91,7 +90,6 @@ def logmel_l1(target, estimate, *, sample_rate: int, n_fft: int = 2048, hop: int
     return logmel_per_item(target, estimate, sample_rate=sample_rate, n_fft=n_fft, hop=hop, n_mels=n_mels).mean()
 
 
-MAG_FLOOR = 1e-4  # magnitude floor (power 1e-8, auraloss's eps) keeps log and its gradient finite
 
 
 def _stft_rows(x, n_fft: int):

@@ -7,6 +7,9 @@ import math
 
 import numpy as np
 
+EPS = 1e-8  # keeps ratios and square roots of the losses finite
+MAG_FLOOR = 1e-4  # magnitude floor (power 1e-8, auraloss's eps) keeps log and its gradient finite
+
 
 def hz_to_mel(f):
     """Slaney mel scale (linear below 1 kHz, log above), as librosa's default."""

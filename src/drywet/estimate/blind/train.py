@@ -28,6 +28,7 @@ import numpy as np
 from ... import weights
 from ...chain import Chain
 from ...errors import DrywetError
+from ...metrics.spectral import EPS
 from .data import MusicCrops, render_batch
 from .model import BlindEstimator
 from .networks import AnalysisNetwork
@@ -68,9 +69,9 @@ def _loss(config, chain, net, x, y, q):
     if config.mode == "param":
         return torch.mean((q_hat - q) ** 2)
     from ...metrics import losses
-    from ..informed import _torch_chain
+    from ..informed import fir_analysis_chain
 
-    analysis, loss = _torch_chain(chain), 0.0
+    analysis, loss = fir_analysis_chain(chain), 0.0
     if "stages" in config.mode:
         loss = stage_loss(analysis, x, q, q_hat, sample_rate=config.sample_rate).mean()
     if "audio" in config.mode:
@@ -93,7 +94,7 @@ def stage_loss(chain: Chain, x, q, q_hat, *, sample_rate: int):
         with torch.no_grad():
             target = one.apply_torch(signal, sample_rate=sample_rate, q=q[:, start:stop])
         estimate = one.apply_torch(signal, sample_rate=sample_rate, q=q_hat[:, start:stop])
-        level = (estimate.square().mean((-2, -1)) + losses.EPS).log() - (target.square().mean((-2, -1)) + losses.EPS).log()
+        level = (estimate.square().mean((-2, -1)) + EPS).log() - (target.square().mean((-2, -1)) + EPS).log()
         total = total + losses.logmel_per_item(target, estimate, sample_rate=sample_rate) + level.abs()
         signal, start = target, stop
     return total / len(chain.stages)
