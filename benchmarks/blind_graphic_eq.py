@@ -39,8 +39,8 @@ from blind_inversion_ideas import (
 from drywet.chain import Chain
 from drywet.effects.filters import geq_sos, peq_sos
 from drywet.estimate.blind import BlindEstimator, bundled_estimator
-from drywet.estimate.blind.data import MusicCrops, music_files, split_files
-from drywet.estimate.blind.networks import AnalysisNetwork
+from drywet.datasets import MusicCrops, music_files, split_files
+from drywet.nn import AnalysisNetwork
 from drywet.invert import BLIND_DYNAMICS_STRENGTH, InversionWarning
 
 REPO = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ from drywet import io
 from drywet.chain import Chain, Stage
 from drywet.estimate.blind import SETTINGS, bundled_estimator
 from drywet.estimate.blind import model as blind_model
-from drywet.estimate.blind.data import music_files, split_files
+from drywet.datasets import music_files, split_files
 from drywet.invert import BLIND_DYNAMICS_STRENGTH, InversionWarning, invert_chain
 from drywet.metrics import logmel_l1
 

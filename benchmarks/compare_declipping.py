@@ -25,7 +25,7 @@ import numpy as np
 from eval_invert import SONGS, excerpt, sdr
 
 from drywet import EFFECTS
-from drywet.estimate.blind.data import music_files
+from drywet.datasets import music_files
 from drywet.effects.distortion_inverse import invert_hard_clip
 from drywet.dsp.declip import declip
 

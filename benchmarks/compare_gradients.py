@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from drywet.chain import Chain
-from drywet.estimate.blind.data import MusicCrops, split_files
+from drywet.datasets import MusicCrops, split_files
 from drywet.gradients import ThroughChain
 from drywet.metrics import losses
 from drywet.neural.proxy import bundled_proxy

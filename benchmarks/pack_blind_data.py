@@ -38,7 +38,7 @@ import soxr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_blind import SHARED  # noqa: E402
 
-from drywet.estimate.blind.data import SPLITS, music_files  # noqa: E402
+from drywet.datasets import SPLITS, music_files  # noqa: E402
 
 OPUS_RATE = 48000
 

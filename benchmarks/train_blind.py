@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from drywet.estimate.blind.data import MusicCrops, music_files, split_files
+from drywet.datasets import MusicCrops, music_files, split_files
 from drywet.estimate.blind.model import BUNDLED, SETTINGS
 from drywet.estimate.blind.train import MODES, TrainConfig, train
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drywet.estimate.blind.data import SPLITS, MusicCrops, split_files
+from drywet.datasets import SPLITS, MusicCrops, split_files
 from drywet.neural.device import DeviceConfig, Pair, fit_device, load_pairs
 from drywet.neural.evaluate import evaluate_proxy
 from drywet.neural.train import ProxyConfig, train_proxy

@@ -31,7 +31,7 @@ import torch
 
 from drywet.chain import Chain
 from drywet.errors import DrywetError
-from drywet.estimate.blind.data import MusicCrops, split_files
+from drywet.datasets import MusicCrops, split_files
 from drywet.invert import InversionWarning, invert_chain, learned
 from drywet.metrics import losses
 from drywet.neural.proxy import Proxy

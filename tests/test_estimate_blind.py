@@ -12,13 +12,14 @@ from drywet import io
 from drywet.chain import Chain
 from drywet.errors import AudioError, DrywetError
 from drywet.estimate.blind import SETTINGS, BlindEstimator, bundled_estimator
-from drywet.estimate.blind.data import MusicCrops, render_batch
-from drywet.estimate.blind.features import (
+from drywet.estimate.blind.data import render_batch
+from drywet.datasets import MusicCrops
+from drywet.nn.features import (
     log_frequency_filterbank,
     log_frequency_spectrogram,
 )
 from drywet.estimate.blind.model import FOR_INVERSION
-from drywet.estimate.blind.networks import ENCODERS, AnalysisNetwork
+from drywet.nn import ENCODERS, AnalysisNetwork
 from drywet.estimate.blind.train import (
     TrainConfig,
     _prefetched,

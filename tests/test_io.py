@@ -125,7 +125,7 @@ def test_read_real_files_with_resampling_and_mp3():
 
 def test_opus_files_are_read_and_listed(tmp_path):
     """.opus (Ogg Opus, always 48 kHz) is a read format: a 440 Hz sine comes back at 440 Hz at 44.1 kHz."""
-    from drywet.estimate.blind.data import music_files
+    from drywet.datasets import music_files
 
     t = np.arange(48000) / 48000
     sf.write(tmp_path / "a.opus", (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 48000, format="OGG", subtype="OPUS")

@@ -12,8 +12,8 @@ from conftest import shared
 
 from drywet.chain import Chain
 from drywet.errors import DrywetError, ParameterError
-from drywet.estimate.blind.data import MusicCrops
-from drywet.neural.networks import TCN, WaveUNet, run_padded
+from drywet.datasets import MusicCrops
+from drywet.nn import TCN, WaveUNet, run_padded
 from drywet.neural.proxy import Proxy, bundled_proxy
 from drywet.neural.train import ProxyConfig, train_proxy
 

@@ -20,6 +20,14 @@ from .audio import as_batch, check_sample_rate
 from .errors import AudioError
 
 READ_FORMATS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
+
+
+def audio_files(path: Any) -> list[Path]:
+    """The audio files (suffix in READ_FORMATS) under a folder, recursive and sorted (so a seed
+    picks the same file everywhere), or the file itself."""
+    path = Path(path)
+    files = sorted(q for q in path.rglob("*") if q.suffix.lower() in READ_FORMATS) if path.is_dir() else [path]
+    return [f for f in files if f.is_file()]
 _DATA_DIR = Path(__file__).parent / "data"
 
 

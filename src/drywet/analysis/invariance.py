@@ -255,7 +255,7 @@ def write_outputs(rows: list[dict], out_dir: Path) -> list[Path]:
 
 def load_clips(folder: Any, sample_rate: int, crop_s: float, max_files: int | None = None) -> list[np.ndarray]:
     """Mono clips of at most ``crop_s`` seconds (the loudest part) from a folder."""
-    from ..augment.torch_data import AudioFolder
+    from ..datasets import AudioFolder
     from ..io import read_audio
 
     files = AudioFolder(folder, sample_rate=sample_rate).files[:max_files]

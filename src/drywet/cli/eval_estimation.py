@@ -20,7 +20,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..estimate.blind import BlindEstimator, bundled_estimator
-    from ..estimate.blind.data import MusicCrops
+    from ..datasets import MusicCrops
     from ..estimate.blind.evaluate import HEADER, evaluate, format_row
 
     settings = args.settings.split(",")
@@ -29,7 +29,7 @@ def run(args) -> int:
     else:
         estimators = {s: bundled_estimator(s) for s in settings}
     first = next(iter(estimators.values()))
-    from ..augment.torch_data import AudioFolder
+    from ..datasets import AudioFolder
 
     crops = MusicCrops(AudioFolder(args.data, sample_rate=first.sample_rate).files, sample_rate=first.sample_rate,
                        crop_samples=first.window)

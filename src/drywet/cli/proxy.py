@@ -54,8 +54,8 @@ def _load_proxy(name_or_path: str):
 def run(args) -> int:
     from pathlib import Path
 
-    from ..augment.torch_data import AudioFolder
-    from ..estimate.blind.data import MusicCrops
+    from ..datasets import AudioFolder
+    from ..datasets import MusicCrops
     from ..neural.evaluate import evaluate_proxy
 
     if args.proxy_command == "eval":

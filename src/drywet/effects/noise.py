@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dsp.noise import COLOR_EXPONENTS, add_at_snr, colored_noise, rng_for
 from ..errors import AudioError, ParameterError
+from ..io import READ_FORMATS, audio_files
 from ..spec import EffectSpec, Option, Param, Strength
 from .base import Effect
 
@@ -56,7 +57,6 @@ NOISE_FILE = EffectSpec(
     strength=Strength("snr_db", 60.0, -10.0),
 )
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
 
 def colored_noise_numpy(x, *, sample_rate, snr_db, color, seed):
@@ -85,9 +85,9 @@ def list_audio_files(folder, what: str) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise ParameterError(f"{what}={str(folder)!r} is not a folder; give a folder of audio files")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+    files = audio_files(root)
     if not files:
-        raise ParameterError(f"{what}={str(folder)!r} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
+        raise ParameterError(f"{what}={str(folder)!r} holds no audio files ({', '.join(READ_FORMATS)})")
     return files
 
 

@@ -2,7 +2,7 @@
 
 Pairs are aligned (the wet's latency is found by cross-correlation and removed), the dry is
 zero-padded to cover the wet's tail, and the last ``holdout`` fraction of every pair is kept
-out of training. An unconditional :class:`~drywet.neural.networks.TCN` is fit on random crops
+out of training. An unconditional :class:`~drywet.nn.TCN` is fit on random crops
 of the training parts; the report gives MAE, ESR, MCD and MR-STFT on the held-out parts, next
 to the same metrics for "no model" (wet vs dry), so the gain is visible.
 """

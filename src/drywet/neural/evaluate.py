@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..chain import Chain
-from ..estimate.blind.data import MusicCrops
+from ..datasets import MusicCrops
 from .proxy import Proxy, order_permutations
 
 METRIC_NAMES = ("mae", "esr", "mcd_db", "mrstft")

@@ -18,7 +18,7 @@ from .. import weights
 from ..audio import as_batch, check_sample_rate
 from ..chain import Chain, Stage
 from ..errors import ParameterError
-from .networks import NETWORKS, run_padded
+from ..nn import NETWORKS, run_padded
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "proxy"
 
@@ -32,7 +32,7 @@ class Proxy:
     """Network + the chain whose parameters condition it.
 
     Args:
-        network: a :class:`~drywet.neural.networks.TCN` or ``WaveUNet``.
+        network: a :class:`~drywet.nn.TCN` or ``WaveUNet``.
         chain: the effects it imitates (their specs define q); empty for a device model.
         sample_rate: the rate it was trained at (input must match).
         config: architecture keywords (to rebuild it when loading).

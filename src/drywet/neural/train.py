@@ -17,7 +17,7 @@ import numpy as np
 from .. import weights
 from ..chain import Chain, Stage
 from ..errors import BlackBoxError, DrywetError
-from ..estimate.blind.data import MusicCrops
+from ..datasets import MusicCrops
 from .augment import augment_crop, mixup
 from .proxy import Proxy, order_permutations
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import MusicCrops, render_batch
+from ...datasets import MusicCrops
+from .data import render_batch
 from .model import BlindEstimator
 
 

@@ -109,7 +109,7 @@ class BlindEstimator:
     def load(cls, path: Any) -> BlindEstimator:
         import torch
 
-        from .networks import AnalysisNetwork
+        from ...nn import AnalysisNetwork
 
         path, info = weights.read_info(path)
         chain = Chain.from_names(info["chain"])

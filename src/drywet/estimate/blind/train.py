@@ -29,9 +29,10 @@ from ... import weights
 from ...chain import Chain
 from ...errors import DrywetError
 from ...metrics.spectral import EPS
-from .data import MusicCrops, render_batch
+from ...datasets import MusicCrops
+from .data import render_batch
 from .model import BlindEstimator
-from .networks import AnalysisNetwork
+from ...nn import AnalysisNetwork
 
 
 @dataclass
