@@ -164,7 +164,7 @@ def test_fine_tuning_starts_from_saved_weights_and_keeps_the_best(tmp_path, crop
 
 
 def test_weight_average_is_the_exponential_moving_average_and_is_what_training_returns(crops):
-    from drywet.estimate.blind.train import _WeightAverage
+    from drywet.training import WeightAverage as _WeightAverage
 
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
     w0 = net[0].weight.detach().clone()

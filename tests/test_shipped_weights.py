@@ -28,7 +28,7 @@ def shipped_outputs() -> dict:
             chain = bundled_estimator(setting, for_inversion=inversion).estimate(x[:, 2 * sr : 6 * sr], sample_rate=sr)
             out[f"blind/{setting}{'/inversion' if inversion else ''}"] = chain.to_q().tolist()
     models = [("proxy/compressor", bundled_proxy("compressor"))]
-    models += [(f"restore/{name}", learned._restorer(name)) for name in learned.available()]
+    models += [(f"restore/{name}", learned.restorer(name)) for name in learned.available()]
     for name, model in models:
         y = model.process(io.resample(x[:1, 2 * sr : 4 * sr], sr, model.sample_rate), sample_rate=model.sample_rate)
         out[name] = {"rms": float(np.sqrt(np.mean(y**2))), "head": np.asarray(y).ravel()[1000:1032].tolist()}

@@ -28,7 +28,7 @@ def available() -> list[str]:
 
 
 @functools.lru_cache(maxsize=8)
-def _restorer(name: str):
+def restorer(name: str):
     from ..neural.proxy import Proxy
 
     return Proxy.load(BUNDLED / f"{name}.safetensors")
@@ -38,7 +38,7 @@ def restore(y: np.ndarray, stage, sample_rate: int) -> tuple[np.ndarray, list[st
     """Undo ``stage`` on (B, C, T) audio with its shipped restorer."""
     import torch
 
-    model = _restorer(stage.effect.name)
+    model = restorer(stage.effect.name)
     outside = [f"{name}={float(np.mean(stage.params[name])):g} is outside [{low:g}, {high:g}]"
                for name, (low, high) in model.meta.get("apply_range", {}).items()
                if not low <= float(np.mean(stage.params[name])) <= high]

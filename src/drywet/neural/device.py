@@ -9,7 +9,7 @@ to the same metrics for "no model" (wet vs dry), so the gain is visible.
 
 from __future__ import annotations
 
-import time
+import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,9 +21,9 @@ from .. import io
 from ..chain import Chain
 from ..dsp.align import find_lag
 from ..errors import AudioError, DrywetError
+from ..training import LoopConfig, fit
 from .evaluate import audio_metrics
 from .proxy import Proxy
-from .train import schedule
 
 
 @dataclass
@@ -51,6 +51,7 @@ class DeviceConfig:
     seed: int = 0
     device: str = "cpu"
     max_seconds: float | None = None
+    checkpoint: str | None = None  # resumable checkpoint path (drywet.training.LoopConfig.checkpoint)
     history: list = field(default_factory=list)
 
 
@@ -121,7 +122,6 @@ def fit_device(pairs: Sequence[Pair], config: DeviceConfig, log=print) -> tuple[
     if not config.causal:
         raise DrywetError("device models are causal: a real device cannot look ahead (set causal=True)")
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     model = Proxy.build(Chain([]), sample_rate=config.sample_rate, network="tcn", channels=config.channels,
                         blocks=config.blocks, kernel=config.kernel, dilation_growth=config.dilation_growth,
                         stack=config.blocks, causal=config.causal, output="signal")
@@ -136,28 +136,28 @@ def fit_device(pairs: Sequence[Pair], config: DeviceConfig, log=print) -> tuple[
             raise DrywetError(f"{p.name}: training part is {stop / config.sample_rate:.2f} s, shorter than one output crop "
                               f"({config.output_s} s); lower output_s or give longer recordings")
         sources.append((np.pad(p.dry[:stop], (rf - 1, 0)), p.wet[:stop]))  # zeros before: the device was silent
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    t0, step, last = time.time(), 0, False
-    while not last:
-        step += 1
-        last = schedule(opt, config.lr, step, config.steps, time.time() - t0, config.max_seconds) >= 1.0
-        xs, ys = [], []
-        for _ in range(config.batch):
-            dry, wet = sources[int(rng.integers(len(sources)))]
-            start = int(rng.integers(0, wet.size - out_len + 1))  # output start in wet coordinates
-            xs.append(dry[start : start + in_len])
-            ys.append(wet[start : start + out_len])
-        x = torch.from_numpy(np.stack(xs)[:, None]).to(config.device)
-        y = torch.from_numpy(np.stack(ys)[:, None]).to(config.device)
-        y_hat = net(x, None)
-        loss = torch.mean(torch.abs(y_hat - y)) + config.mrstft_weight * losses.mrstft(y, y_hat)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        if step % 100 == 0 or last:
-            config.history.append({"step": step, "train_loss": float(loss.detach()), "seconds": round(time.time() - t0, 1)})
-            log(f"step {step:5d}  train {float(loss.detach()):.5f}  ({time.time() - t0:.0f} s)")
+
+    def batches(start):
+        for step in itertools.count(start):  # each step its own generator: resumable, the same stream anywhere
+            rng = np.random.default_rng((config.seed, step))
+            xs, ys = [], []
+            for _ in range(config.batch):
+                dry, wet = sources[int(rng.integers(len(sources)))]
+                begin = int(rng.integers(0, wet.size - out_len + 1))  # output start in wet coordinates
+                xs.append(dry[begin : begin + in_len])
+                ys.append(wet[begin : begin + out_len])
+            yield np.stack(xs)[:, None], np.stack(ys)[:, None]
+
+    def loss_fn(model, batch):
+        x, y = (torch.from_numpy(a).to(config.device) for a in batch)
+        y_hat = model(x, None)
+        return torch.mean(torch.abs(y_hat - y)) + config.mrstft_weight * losses.mrstft(y, y_hat)
+
+    loop = LoopConfig(steps=config.steps, lr=config.lr, schedule="cosine", clip_norm=1.0, valid_every=100,
+                      max_seconds=config.max_seconds, checkpoint=config.checkpoint, device=config.device)
+    done = fit(net, loss_fn, batches, loop, log=log,
+               describe=lambda r: f"step {r['step']:5d}  train {r['train_loss']:.5f}  ({r['seconds']:.0f} s)")
+    config.history[:] = done.history
     net.eval().cpu()
     report = evaluate_device(model, pairs, config.holdout)
     model.meta = {"training": {k: v for k, v in asdict(config).items() if k not in ("history", "device")},

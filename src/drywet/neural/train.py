@@ -9,7 +9,7 @@ warmed up on real audio before the part that is compared.
 
 from __future__ import annotations
 
-import time
+import itertools
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -18,6 +18,7 @@ from .. import weights
 from ..chain import Chain, Stage
 from ..errors import BlackBoxError, DrywetError
 from ..datasets import MusicCrops
+from ..training import LoopConfig, fit
 from .augment import augment_crop, mixup
 from .proxy import Proxy, order_permutations
 
@@ -53,6 +54,8 @@ class ProxyConfig:
     max_seconds: float | None = None  # stop (and anneal the learning rate) by wall-clock time
     init: str | None = None  # fine-tune a saved proxy (same effects, network and rate) instead of starting from scratch
     keep_best: bool = True  # return the weights with the lowest validation MAE, not the last ones
+    checkpoint: str | None = None  # resumable checkpoint path (drywet.training.LoopConfig.checkpoint)
+    progress: bool = False  # progress bar
     history: list = field(default_factory=list)
 
     def network_config(self) -> dict:
@@ -60,19 +63,6 @@ class ProxyConfig:
             return {"channels": self.channels, "blocks": self.blocks, "kernel": self.kernel,
                     "dilation_growth": self.dilation_growth, "stack": self.blocks, "causal": self.causal, "output": self.output}
         return {"channels": self.channels, "depth": self.depth, "output": self.output}
-
-
-def schedule(opt, lr: float, step: int, steps: int, elapsed: float, max_seconds: float | None) -> float:
-    """Set a warm-up + cosine learning rate from the progress (steps or wall-clock time, whichever
-    is further) and return the progress in [0, 1]."""
-    progress = step / steps
-    if max_seconds:
-        progress = max(progress, elapsed / max_seconds)
-    progress = min(progress, 1.0)
-    warm = min(1.0, step / 20)
-    for group in opt.param_groups:
-        group["lr"] = lr * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress)))
-    return progress
 
 
 def proxy_chain(effects: str, options: dict | None = None) -> Chain:
@@ -152,7 +142,6 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
         raise DrywetError(f"crops are at {train_crops.sample_rate} Hz but the config says {config.sample_rate} Hz")
     torch.manual_seed(config.seed)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
-    rng = np.random.default_rng(config.seed)
     chain = proxy_chain(config.effects, config.options)
     proxy = Proxy.build(chain, sample_rate=config.sample_rate, network=config.network,
                         order_conditioning=config.order_conditioning, **config.network_config())
@@ -166,50 +155,42 @@ def train_proxy(config: ProxyConfig, train_crops: MusicCrops, valid_crops: Music
     in_len = out_len + proxy.network.valid_margin
     if train_crops.crop < in_len:
         raise DrywetError(f"training crops must hold {in_len} samples (output + receptive field); load MusicCrops with crop_samples >= {in_len}")
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     args = (in_len, out_len, config.causal, 0.0, config.order_conditioning, config.inverse)
     valid = render(chain, valid_crops, np.random.default_rng(1234), 32, *args) if valid_crops else None
-    t0, skipped = time.time(), 0
-    best_mae, best_state = float("inf"), None
     dev = lambda a: torch.from_numpy(a).to(config.device)  # noqa: E731
-    step = 0
-    while True:
-        step += 1
-        progress = schedule(opt, config.lr, step, config.steps, time.time() - t0, config.max_seconds)
-        last = progress >= 1.0
-        x, y, c, failed = render(chain, train_crops, rng, config.batch, in_len, out_len, config.causal, config.augment,
-                                 config.order_conditioning, config.inverse)
-        skipped += failed
-        if config.mixup:
-            x, y, c = mixup(x, y, c, rng)
-        y_hat = net(dev(x), dev(c) if c.size else None)
+    skipped = [0]  # black-box failures skipped so far (the batches' side channel)
+
+    def batches(start):
+        for step in itertools.count(start):  # each step its own generator: resumable, the same stream anywhere
+            rng = np.random.default_rng((config.seed, step))
+            x, y, c, failed = render(chain, train_crops, rng, config.batch, in_len, out_len, config.causal, config.augment,
+                                     config.order_conditioning, config.inverse)
+            skipped[0] += failed
+            yield mixup(x, y, c, rng) if config.mixup else (x, y, c)
+
+    def loss_fn(model, batch):
+        x, y, c = batch
+        y_hat = model(dev(x), dev(c) if c.size else None)
         loss = _waveform_loss(config.loss, y_hat, dev(y))
-        if config.mrstft_weight:
-            loss = loss + config.mrstft_weight * losses.mrstft(dev(y), y_hat)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        if valid is not None and (step % config.valid_every == 0 or last):
-            net.eval()
-            with torch.no_grad():
-                v = net(dev(valid[0]), dev(valid[2]) if valid[2].size else None).cpu().numpy()
-            net.train()
-            mae = float(np.mean(np.abs(v - valid[1])))
-            if config.keep_best and mae < best_mae:
-                best_mae, best_state = mae, {k: t.detach().clone() for k, t in net.state_dict().items()}
-            config.history.append({"step": step, "train_loss": float(loss.detach()), "valid_mae": mae,
-                                   "seconds": round(time.time() - t0, 1), "skipped": skipped})
-            log(f"step {step:5d}  train {float(loss.detach()):.5f}  valid MAE {mae:.5f}  ({time.time() - t0:.0f} s)")
-        if last:
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+        return loss + config.mrstft_weight * losses.mrstft(dev(y), y_hat) if config.mrstft_weight else loss
+
+    def validate(model):
+        v = model(dev(valid[0]), dev(valid[2]) if valid[2].size else None).cpu().numpy()
+        return {"valid_mae": float(np.mean(np.abs(v - valid[1]))), "skipped": skipped[0]}
+
+    loop = LoopConfig(steps=config.steps, lr=config.lr, schedule="cosine", clip_norm=1.0, keep_best=config.keep_best,
+                      valid_every=config.valid_every, max_seconds=config.max_seconds, checkpoint=config.checkpoint,
+                      progress=config.progress, device=config.device)
+    done = fit(net, loss_fn, batches, loop, validate=validate if valid is not None else None, score="valid_mae", log=log,
+               describe=lambda r: f"step {r['step']:5d}  train {r['train_loss']:.5f}"
+                                  + (f"  valid MAE {r['valid_mae']:.5f}" if "valid_mae" in r else "") + f"  ({r['seconds']:.0f} s)")
+    config.history[:] = done.history
+    step, best_state, best_mae = done.steps, done.best_score is not None, done.best_score
     net.eval().cpu()
     proxy.direction = "inverse" if config.inverse else "forward"
     proxy.meta = {"training": {k: v for k, v in asdict(config).items() if k not in ("history", "device")},
-                  "history": config.history, "skipped_items": skipped, "steps": step,
-                  "best_valid_mae": None if best_state is None else best_mae}
+                  "history": config.history, "skipped_items": skipped[0], "steps": step,
+                  "best_valid_mae": best_mae if best_state else None}
     if config.init:
         proxy.meta["init"] = {"path": str(config.init), "steps": prior_steps}
     return proxy

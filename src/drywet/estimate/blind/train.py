@@ -17,10 +17,8 @@ with ``simple_compressor`` and analyze with ``compressor``, as in the paper.
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import multiprocessing
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +31,7 @@ from ...datasets import MusicCrops
 from .data import render_batch
 from .model import BlindEstimator
 from ...nn import AnalysisNetwork
+from ...training import LoopConfig, fit
 
 
 @dataclass
@@ -56,6 +55,8 @@ class TrainConfig:
     workers: int = 0  # processes rendering training batches (0: in the training process)
     max_seconds: float | None = None  # stop early (after a validation) once training has run this long
     ema: float | None = None  # decay of an exponential moving average of the weights (e.g. 0.99): validated and kept instead of the raw weights
+    checkpoint: str | None = None  # resumable checkpoint path (drywet.training.LoopConfig.checkpoint)
+    progress: bool = False  # progress bar
     history: list = field(default_factory=list)
 
 
@@ -116,9 +117,10 @@ def _render_step(seed) -> tuple:
     return render_batch(chain, crops, np.random.default_rng(seed), batch, synthesis)
 
 
-def training_batches(config: TrainConfig, chain: Chain, crops: MusicCrops, synthesis: Chain | None = None):
-    """Yield the ``config.steps`` training batches (x, y, q), rendered by ``config.workers`` processes."""
-    seeds = ((config.seed, step) for step in range(1, config.steps + 1))
+def training_batches(config: TrainConfig, chain: Chain, crops: MusicCrops, synthesis: Chain | None = None, start: int = 1):
+    """Yield the training batches (x, y, q) of steps ``start`` to ``config.steps``, rendered by
+    ``config.workers`` processes."""
+    seeds = ((config.seed, step) for step in range(start, config.steps + 1))
     if config.workers <= 0:
         _set_worker_state(chain, crops, config.batch, synthesis)
         yield from map(_render_step, seeds)
@@ -146,8 +148,6 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
 
     if config.mode not in MODES:
         raise DrywetError(f"mode must be one of {', '.join(MODES)}, not {config.mode!r}")
-    if config.ema is not None and not 0.0 < config.ema < 1.0:
-        raise DrywetError(f"ema is the decay of the weights' moving average, in (0, 1) (e.g. 0.99), not {config.ema!r}")
     torch.manual_seed(config.seed)
     chain = Chain.from_names(config.effects)
     synthesis = Chain.from_names(config.synthesis) if config.synthesis else None
@@ -164,87 +164,32 @@ def train(config: TrainConfig, train_crops: MusicCrops, valid_crops: MusicCrops 
             net.eval()
             net(torch.zeros(2, 1, crop))  # materialize lazy layers
     net.to(config.device).train()
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.1)
     valid = render_batch(chain, valid_crops, np.random.default_rng(12345), config.valid_items, synthesis) if valid_crops else None
-    best = (np.inf, None)
-    stopped = None
-    ema = _WeightAverage(net, config.ema) if config.ema is not None else None
-    t0 = time.time()
-    for step, (x, y, q) in enumerate(training_batches(config, chain, train_crops, synthesis), start=1):
-        loss = _loss(config, chain, net, x, y, q)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        if ema is not None:
-            ema.update(net)
-        if valid is not None and (step % config.valid_every == 0 or step == config.steps):
-            with _averaged(net, ema):
-                scores = _validate(config, chain, net, valid)
-            row = {"step": step, "train_loss": float(loss.detach()), **scores, "seconds": time.time() - t0}
-            config.history.append(row)
-            score = row["valid_mse_q"] if config.mode == "param" else row["valid_logmel"]
-            if config.keep_best and score < best[0]:
-                with _averaged(net, ema):
-                    best = (score, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
-            extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
-            log(f"step {step:5d}  train {row['train_loss']:.4f}  valid MSE_q {row['valid_mse_q']:.4f}{extra}  ({row['seconds']:.0f} s)")
-            if config.max_seconds is not None and row["seconds"] > config.max_seconds and step < config.steps:
-                log(f"stopped at step {step}: past max_seconds={config.max_seconds:g}")
-                stopped = step
-                break
-    if ema is not None:  # the average is the trained network
-        net.load_state_dict(ema.state)
-    net.cpu()
-    if best[1] is not None:
-        net.load_state_dict(best[1])
-    net.eval()
+    loop = LoopConfig(steps=config.steps, lr=config.lr, schedule="onecycle", clip_norm=5.0, ema=config.ema,
+                      keep_best=config.keep_best, valid_every=config.valid_every, max_seconds=config.max_seconds,
+                      checkpoint=config.checkpoint, progress=config.progress, device=config.device)
+    done = fit(net, lambda model, batch: _loss(config, chain, model, *batch),
+               lambda start: training_batches(config, chain, train_crops, synthesis, start), loop,
+               validate=(lambda n: _validate(config, chain, n, valid)) if valid is not None else None,
+               score="valid_mse_q" if config.mode == "param" else "valid_logmel", describe=_describe, log=log)
+    config.history[:] = done.history
+    net.cpu().eval()
     meta = {"encoder": config.encoder, "hidden": list(config.hidden), "mode": config.mode, "steps": config.steps,
             "batch": config.batch, "lr": config.lr, "synthesis": config.synthesis, "ema": config.ema, "history": config.history}
     if start is not None:  # how the starting weights were made, so the whole recipe stays on record
         meta["init"] = {"path": str(config.init), "command": start.meta.get("command"), "steps": start.meta.get("steps"),
                         "mode": start.meta.get("mode"), "data": start.meta.get("data"), "init": start.meta.get("init")}
-    if best[1] is not None:
-        meta["best_valid"] = best[0]
-    if stopped is not None:
-        meta["stopped_at_step"] = stopped
+    if done.best_score is not None:
+        meta["best_valid"] = done.best_score
+    if done.stopped_at is not None:
+        meta["stopped_at_step"] = done.stopped_at
     return BlindEstimator(net, chain, sample_rate=config.sample_rate, window_samples=crop, meta=meta)
 
 
-class _WeightAverage:
-    """Exponential moving average of a network's parameters (Polyak averaging); buffers
-    (BatchNorm statistics) are copied from the network as they are."""
-
-    def __init__(self, net, decay: float):
-        self.decay = decay
-        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-
-    def update(self, net) -> None:
-        import torch
-
-        with torch.no_grad():
-            params = dict(net.named_parameters())
-            for k, v in net.state_dict().items():
-                if k in params and v.is_floating_point():
-                    self.state[k].mul_(self.decay).add_(v, alpha=1.0 - self.decay)
-                else:
-                    self.state[k].copy_(v)
-
-
-@contextlib.contextmanager
-def _averaged(net, ema: _WeightAverage | None):
-    """Run the block with the averaged weights in ``net`` (nothing changes without ``ema``)."""
-    if ema is None:
-        yield
-        return
-    raw = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    net.load_state_dict(ema.state)
-    try:
-        yield
-    finally:
-        net.load_state_dict(raw)
+def _describe(row: dict) -> str:
+    extra = f"  valid log-mel {row['valid_logmel']:.4f}" if "valid_logmel" in row else ""
+    valid = f"  valid MSE_q {row['valid_mse_q']:.4f}" if "valid_mse_q" in row else ""
+    return f"step {row['step']:5d}  train {row['train_loss']:.4f}{valid}{extra}  ({row['seconds']:.0f} s)"
 
 
 def _validate(config, chain, net, valid) -> dict:
