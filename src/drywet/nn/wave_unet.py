@@ -41,7 +41,8 @@ class WaveUNet(nn.Module):
         num_params: size of q.
         channels: width of the first level (doubles per level).
         depth: number of levels.
-        kernel, stride: of the strided convolutions.
+        kernel: length of the strided convolutions.
+        stride: their stride (the down-sampling per level).
         output: ``"signal"`` (predict x + residual) or ``"gain"`` (predict g[n] applied to x).
         gain_db_range: (min, max) dB span of the sigmoid gain.
         cond_dim: size of the conditioning embedding.

@@ -87,7 +87,7 @@ class FitResult:
 _RESUME_KEYS = ("steps", "lr", "schedule", "warmup_steps", "clip_norm", "ema", "keep_best")
 
 
-def fit(net, loss_fn: Callable[[Any, Any], Any], batches: Callable[[int], Iterator], config: LoopConfig, *,
+def fit(net: Any, loss_fn: Callable[[Any, Any], Any], batches: Callable[[int], Iterator], config: LoopConfig, *,
         validate: Callable[[Any], dict] | None = None, score: str = "valid_loss",
         describe: Callable[[dict], str] | None = None, log: Callable[[str], None] = print) -> FitResult:
     """Train ``net`` in place and return the record.
