@@ -24,7 +24,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--device-model", default="benchmarks/proxy_results/models/hall_arthur")
+    parser.add_argument("--device-model", default="recipes/proxy_results/models/hall_arthur")
     args = parser.parse_args(argv)
     proxy = bundled_proxy("compressor")
     sr = proxy.sample_rate

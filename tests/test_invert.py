@@ -153,7 +153,7 @@ def test_estimated_clipper_drive_is_made_consistent_before_inverting(music):
     true = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": -4.0, "offset": 0.3, "hardness": 0.6}}]})
     y = true(x, sample_rate=sr)
     # a blind estimate that saw "hard clipping" where there is none (the failure measured in
-    # benchmarks/eval_invert.py --blind-only)
+    # evaluations/eval_invert.py --blind-only)
     guess = Chain.from_dict({"chain": [{"effect": "clipper", "params": {"drive_db": 10.0, "offset": 0.4, "hardness": 1.7}}]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InversionWarning)

@@ -11,7 +11,7 @@ def add_arguments(p) -> None:
     p.add_argument("--data", required=True, help="folder of music the models never saw")
     p.add_argument("--settings", default="eq,compressor,clipper,chain")
     p.add_argument("--weights", help="folder of <setting>.safetensors to evaluate instead of the bundled ones "
-                   "(what benchmarks/train_blind.py --out writes)")
+                   "(what drywet.estimate.blind.train.train saves with BlindEstimator.save)")
     p.add_argument("--items", type=int, default=64, help="random chains per setting")
     p.add_argument("--seed", type=int, default=0)
 

@@ -21,7 +21,7 @@ Versus the consistent iterative hard thresholding drywet used before (Kitic et a
 2013: one global sparsity schedule, a fixed iteration count), running every frame to its own
 convergence gains 2 to 19 dB of SDR on the test songs and 1 to 3 dB on held-out music clipped
 6 to 10 dB below its peak, but loses 2 to 3 dB there at light clipping
-(``benchmarks/compare_declipping.py``; the README has the tables).
+(``evaluations/compare_declipping.py``; the README has the tables).
 Where the clipping's depth is known, ``ceiling_db`` also bounds each clipped sample from above;
 no fixed bound helps at every depth, so there is none by default.
 All frames that hold a clipped sample run at once (one batched FFT per iteration, compiled

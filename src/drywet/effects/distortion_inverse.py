@@ -96,7 +96,7 @@ def _slope_edge(hardness: float, min_slope: float) -> float:
 
 # slope of the curve at the loudest sample of y that an *estimated* drive may imply: below it
 # the inverse would expand that sample more than 1 / slope times on the strength of a guess
-# (0.1 chosen on the validation recording: benchmarks/eval_invert.py --choose-slope)
+# (0.1 chosen on the validation recording: evaluations/eval_invert.py --choose-slope)
 MIN_ESTIMATED_SLOPE = 0.1
 PLATEAU_TOLERANCE = 1e-6  # samples this close (relative) to y's extreme ...
 PLATEAU_SAMPLES = 3  # ... and at least this many of them, count as clipped flat

@@ -12,7 +12,7 @@ LOSSES = ("logmel", "mrstft")
 # Processing a cut excerpt from silence gives a compressor's detector a start-up transient the
 # wet signal did not have (log-mel loss up to 0.09 at the TRUE parameters on 4 s excerpts of
 # the eval_match cases, enough to move the optimum; at most 0.0008 with 1 s of warm-up:
-# python benchmarks/eval_match.py --truth-objective)
+# python evaluations/eval_match.py --truth-objective)
 WARMUP_S = 1.0
 
 

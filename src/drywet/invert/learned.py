@@ -1,7 +1,7 @@
 """Learned restoration where no closed-form inverse exists (noise, band-limiting, codecs).
 
 A restorer is a conditional TCN trained wet -> dry on drywet's own simulations
-(``benchmarks/train_restorers.py``), conditioned on the degradation's normalized parameters.
+(``recipes/train_restorers.py``), conditioned on the degradation's normalized parameters.
 It runs at its training rate (16 kHz): the correction it computes there, ``restorer(y) - y``,
 is resampled back and added to ``y``, so content above its Nyquist passes unchanged. Shipped
 restorers live in ``drywet/data/restore``; only those that beat the model-based path (the

@@ -113,7 +113,7 @@ class BlindEstimator:
 
         path, info = weights.read_info(path)
         chain = Chain.from_names(info["chain"])
-        weights.check_spec(info, chain, path, "benchmarks/train_blind.py")
+        weights.check_spec(info, chain, path, "drywet.estimate.blind.train.train(TrainConfig(...)) on this drywet")
         network = AnalysisNetwork(info["encoder"], chain.num_params, info["sample_rate"], tuple(info["hidden"]))
         network.eval()
         with torch.no_grad():  # materialize lazy layers before loading
@@ -131,5 +131,6 @@ def bundled_estimator(setting: str, *, for_inversion: bool = False) -> BlindEsti
     name = FOR_INVERSION.get(setting, setting) if for_inversion else setting
     path = BUNDLED / f"{name}.safetensors"
     if not path.is_file():
-        raise DrywetError(f"no bundled weights for {setting!r} ({path}); train them with benchmarks/train_blind.py")
+        raise DrywetError(f"no bundled weights for {setting!r} ({path}): the installation is incomplete; reinstall drywet, "
+                          "or train weights with drywet.estimate.blind.train.train and load them with BlindEstimator.load")
     return BlindEstimator.load(path)

@@ -7,10 +7,10 @@ on the test split (Brahms, Bach chorale mix; 24 random 2 s crops and parameter d
 SI-SDR to the dry signal of the degraded input, of the model-based inversion (drywet.invert,
 where one exists) and of the learned restorer.
 
-  python benchmarks/train_restorers.py --minutes 8 [--families clipper,noise,band_limit,mp3] [--out benchmarks/restore_results]
+  python recipes/train_restorers.py --minutes 8 [--families clipper,noise,band_limit,mp3] [--out recipes/restore_results]
   # the shipped colored_noise restorer: per-item log-L1 loss, then its apply_range chosen on the valid split
-  python benchmarks/train_restorers.py --families noise --minutes 35 --threads 1 --loss log_l1 --out DIR
-  python benchmarks/train_restorers.py --families noise --evaluate DIR --items 96 --threads 1 --split valid
+  python recipes/train_restorers.py --families noise --minutes 35 --threads 1 --loss log_l1 --out DIR
+  python recipes/train_restorers.py --families noise --evaluate DIR --items 96 --threads 1 --split valid
 
 "model_based" never counts a shipped learned restorer (invert_chain would run it): for effects
 without a closed-form inverse it is the input as is.
@@ -85,7 +85,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--minutes", type=float, default=8.0)
-    parser.add_argument("--out", default="benchmarks/restore_results")
+    parser.add_argument("--out", default="recipes/restore_results")
     parser.add_argument("--channels", type=int, default=16, help="TCN channels")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--device", default="cpu", help="torch device of the network, e.g. cuda (batches are rendered on the CPU)")
@@ -113,7 +113,7 @@ def main(argv=None) -> None:
         else:
             restorer = train_proxy(config, train, log=lambda *_: None)
             restorer.network.cpu()
-            restorer.meta["command"] = "python benchmarks/train_restorers.py " + " ".join(argv if argv is not None else sys.argv[1:])
+            restorer.meta["command"] = "python recipes/train_restorers.py " + " ".join(argv if argv is not None else sys.argv[1:])
             restorer.save(out / family)
         result = evaluate(effect, restorer, test, items=args.items)
         result.update(steps=restorer.meta["steps"], seconds=round(time.time() - t0))

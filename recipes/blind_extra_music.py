@@ -4,15 +4,15 @@ chain): 64 min of game soundtracks from three Debian packages, mono, Ogg Vorbis
 
     mkdir debs && (cd debs && apt-get download hedgewars-data supertux-data wesnoth-1.16-music)
     for d in debs/*.deb; do dpkg -x $d pkgs; done
-    python benchmarks/blind_extra_music.py pkgs .blinddata/extra [--rest .blinddata/rest_train .blinddata/rest_valid]
-    python benchmarks/train_blind.py --settings compressor,clipper,chain --steps 8000 --device cuda \\
+    python recipes/blind_extra_music.py pkgs .blinddata/extra [--rest .blinddata/rest_train .blinddata/rest_valid]
+    python recipes/train_blind.py --settings compressor,clipper,chain --steps 8000 --device cuda \\
         --workers 3 --extra-train .blinddata/extra
 
 and, for more genres (orchestral, celtic, ambient, electronic: 124 tracks, about 500 min more):
 
     (cd debs && apt-get download widelands-data megaglest-data naev-data warzone2100-music)
     for d in debs/*.deb; do dpkg -x $d pkgs; done
-    python benchmarks/blind_extra_music.py pkgs .blinddata/extra --more .blinddata/more_train .blinddata/more_valid
+    python recipes/blind_extra_music.py pkgs .blinddata/extra --more .blinddata/more_train .blinddata/more_valid
 
 Licenses (see each package's /usr/share/doc/*/copyright): Hedgewars and SuperTux music
 GPL-2+ / CC-BY-SA, Wesnoth music GPL-2+; the --more packages' music is under GPL, CC-BY-SA

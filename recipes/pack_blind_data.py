@@ -4,10 +4,10 @@ copied as they are, and extra music re-encoded to mono Ogg Opus (libsndfile comp
 level 0.94, about 22 kbps: the script prints the minutes and MiB it packed),
 tracks drawn at random (seed 0) until a minute budget is spent.
 
-    python benchmarks/pack_blind_data.py .gpudata --train-dir .blinddata/extra --train-dir .blinddata/rest_train \\
+    python recipes/pack_blind_data.py .gpudata --train-dir .blinddata/extra --train-dir .blinddata/rest_train \\
         --valid-dir .blinddata/rest_valid --train-minutes 190 --valid-minutes 20
     # then, on the GPU machine
-    python benchmarks/train_blind.py --shared .gpudata/shared_data --extra-train .gpudata/train \\
+    python recipes/train_blind.py --shared .gpudata/shared_data --extra-train .gpudata/train \\
         --extra-valid .gpudata/valid --device cuda --workers 3 ...
 
 Or, with --chunks MIB, nothing is re-encoded: the same files are split into numbered folders
@@ -15,7 +15,7 @@ out/c1, out/c2, ... of at most MIB each (links where the file system allows, els
 carry one per call to a machine kept warm between calls, each call copying its chunk under one
 folder there (shared_data/, train/, valid/ as above):
 
-    python benchmarks/pack_blind_data.py .gpu --chunks 44 --train-dir .blinddata/extra ...
+    python recipes/pack_blind_data.py .gpu --chunks 44 --train-dir .blinddata/extra ...
 
 Opus runs at 48 kHz; MusicCrops resamples to the training rate on load. Measured (README,
 Blind estimation): estimators trained on this 22 kbps music were worse on the test recordings

@@ -1,6 +1,6 @@
 """Informed estimation (``drywet match``) on real music with random chains.
 
-    python benchmarks/eval_match.py [--cases 12] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 32] [--init transfer|random] [--truth-objective]
+    python evaluations/eval_match.py [--cases 12] [--seconds 10] [--steps 150] [--restarts 4] [--candidates 32] [--init transfer|random] [--truth-objective]
 
 For each case: a 10 s mono excerpt of a song from ../shared/data/music, a random chain
 EQ > compressor > clipper (q ~ U(0, 1), seeded), then match_chain on the dry/wet pair.

@@ -2,9 +2,9 @@
 src/drywet/data/blind/<setting>.safetensors (+ .json with the spec, the command and the
 validation curve).
 
-    python benchmarks/train_blind.py [--settings eq,compressor,clipper,chain] [--steps 800]
+    python recipes/train_blind.py [--settings eq,compressor,clipper,chain] [--steps 800]
     # fine-tune saved weights with the audio loss (how the shipped EQ weights were made)
-    python benchmarks/train_blind.py --settings eq --mode audio --init DIR --lr 3e-4 --steps 1000 --keep-best
+    python recipes/train_blind.py --settings eq --mode audio --init DIR --lr 3e-4 --steps 1000 --keep-best
 
 Protocol (reduced for CPU, as the issue allows): 44.1 kHz mono, 1.5 s crops peak-normalized,
 q ~ U(0, 1), batch 32, Adam with a one-cycle schedule, parameter loss (MSE on q); the compact

@@ -1,12 +1,12 @@
 """Model-based inversion on real music: chains, the compressor alone (exact and with noisy
 parameters) and declipping.
 
-    python benchmarks/eval_invert.py            # about 3 minutes here
-    python benchmarks/eval_invert.py --blind-only     # section 4 alone
-    python benchmarks/eval_invert.py --blind-only eq  # its first row alone (the same draws)
-    python benchmarks/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
-    python benchmarks/eval_invert.py --blind-chain-parts  # where section 4's chain row loses (5 min)
-    python benchmarks/eval_invert.py --weights DIR --blind-chain-parts  # sections 4 and 4b with estimators you trained
+    python evaluations/eval_invert.py            # about 3 minutes here
+    python evaluations/eval_invert.py --blind-only     # section 4 alone
+    python evaluations/eval_invert.py --blind-only eq  # its first row alone (the same draws)
+    python evaluations/eval_invert.py --choose-slope   # how clipping.MIN_ESTIMATED_SLOPE was chosen
+    python evaluations/eval_invert.py --blind-chain-parts  # where section 4's chain row loses (5 min)
+    python evaluations/eval_invert.py --weights DIR --blind-chain-parts  # sections 4 and 4b with estimators you trained
 
 Audio: 10 s excerpts (from 30 s) of the three songs in ../shared/data/music, stereo 44.1 kHz,
 processed in float32 as files would be. Parameters are drawn uniformly in normalized space.

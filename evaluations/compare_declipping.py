@@ -1,13 +1,13 @@
 """Declipping methods on real music: SDR gain of S-SPADE (drywet.dsp.declip) over the
 consistent iterative hard thresholding drywet used before (kept below for the comparison).
 
-    python benchmarks/compare_declipping.py test     # the 3 songs (.ogg) of ../shared/data/music (README table)
-    python benchmarks/compare_declipping.py valid    # 6 held-out game tracks of .blinddata/rest_valid
-    python benchmarks/compare_declipping.py valid --variants   # frame and DFT settings (chosen on valid)
-    python benchmarks/compare_declipping.py valid --per-recording   # each track, and how far peaks overshoot
-    python benchmarks/compare_declipping.py valid --ceilings   # declip(..., ceiling_db) at 1.5-4x the level, down to -20 dB
-    python benchmarks/compare_declipping.py bundled  # drywet declip on the bundled clip clipped 8 dB, as 16-bit WAV
-    python benchmarks/compare_declipping.py scan     # which files of ../shared/data find_clipped marks
+    python evaluations/compare_declipping.py test     # the 3 songs (.ogg) of ../shared/data/music (README table)
+    python evaluations/compare_declipping.py valid    # 6 held-out game tracks of .blinddata/rest_valid
+    python evaluations/compare_declipping.py valid --variants   # frame and DFT settings (chosen on valid)
+    python evaluations/compare_declipping.py valid --per-recording   # each track, and how far peaks overshoot
+    python evaluations/compare_declipping.py valid --ceilings   # declip(..., ceiling_db) at 1.5-4x the level, down to -20 dB
+    python evaluations/compare_declipping.py bundled  # drywet declip on the bundled clip clipped 8 dB, as 16-bit WAV
+    python evaluations/compare_declipping.py scan     # which files of ../shared/data find_clipped marks
 
 Each recording: 10 s from 30 s, first channel, hard clipped at 1, 3, 6 and 10 dB below its
 peak; SDR of the restored signal to the original, median over recordings, and seconds per
@@ -73,7 +73,7 @@ def recordings(split: str):
         return [excerpt(p) for p in SONGS]
     files = music_files(REPO / ".blinddata" / "rest_valid")[:6]
     if not files:
-        raise SystemExit("valid needs .blinddata/rest_valid: python benchmarks/blind_extra_music.py --rest")
+        raise SystemExit("valid needs .blinddata/rest_valid: python recipes/blind_extra_music.py --rest")
     return [excerpt(f) for f in files]
 
 

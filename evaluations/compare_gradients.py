@@ -7,7 +7,7 @@ differentiated exactly, the compressor stage uses the method of the row. The fin
 MR-STFT distance between the REAL chain (numpy DSP) at the final q and the target, divided by
 the loss at the start (lower is better); time is the mean wall time per step on this CPU.
 
-  python benchmarks/compare_gradients.py [--data ../shared/data] [--clips 6] [--steps 100]
+  python evaluations/compare_gradients.py [--data ../shared/data] [--clips 6] [--steps 100]
 """
 
 from __future__ import annotations

@@ -3,15 +3,15 @@ graphic EQ (fixed octave bands) instead of the 5-band parametric EQ the chains a
 with, on the hypothesis that fixed-frequency gains are easier to learn than (freq, Q, gain)
 triplets whose freq and Q stay near chance. The numbers are in the team's note on #6.
 
-    python benchmarks/blind_graphic_eq.py fit                    # can a graphic EQ express random parametric EQs?
-    python benchmarks/blind_graphic_eq.py train OUT [--steps 3000 --lr 3e-4 --head graphic|parametric]
-    python benchmarks/blind_graphic_eq.py eval OUT test|valid    # chain row inverted as drywet invert --estimate does
+    python experiments/blind_graphic_eq.py fit                    # can a graphic EQ express random parametric EQs?
+    python experiments/blind_graphic_eq.py train OUT [--steps 3000 --lr 3e-4 --head graphic|parametric]
+    python experiments/blind_graphic_eq.py eval OUT test|valid    # chain row inverted as drywet invert --estimate does
 
 train starts from the bundled weights for inversion (encoder and hidden layers; the compressor
 and clipper rows of the last layer; the graphic EQ rows start at 0 dB) and minimizes the L1
 error of the EQ's dB response on a 96-point mel grid (medians removed) against the true
 parametric EQ's, which is what an EQ inverse depends on whatever the music, plus 5 x MSE on
-the compressor's and clipper's q. Needs the game music of benchmarks/blind_extra_music.py in
+the compressor's and clipper's q. Needs the game music of recipes/blind_extra_music.py in
 .blinddata (extra, rest_train, rest_valid). 0.27 s per step on the 2-core CPU.
 """
 

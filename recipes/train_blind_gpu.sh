@@ -1,9 +1,9 @@
 #!/bin/bash
 # Train several blind estimators at once on one GPU machine (16 cores): one process per job,
 # each with 3 processes rendering its batches, the networks on the GPU. The music comes from
-# benchmarks/pack_blind_data.py (folder DATA, default .gpudata). Each job is "SETTING:EXTRA ARGS OF train_blind.py".
+# recipes/pack_blind_data.py (folder DATA, default .gpudata). Each job is "SETTING:EXTRA ARGS OF train_blind.py".
 #
-#   bash benchmarks/train_blind_gpu.sh OUT_DIR "compressor:--steps 9000" "eq:--mode audio --init src/drywet/data/blind"
+#   bash recipes/train_blind_gpu.sh OUT_DIR "compressor:--steps 9000" "eq:--mode audio --init src/drywet/data/blind"
 #
 # Every job stops (keeping its best validated weights) after MAX_MINUTES (default 8), so the
 # whole call ends inside the leased machine's 10-minute limit.
@@ -16,7 +16,7 @@ data=(--shared "$d/shared_data" --extra-train "$d/train" --extra-valid "$d/valid
 for job in "$@"; do
     name=${job%%:*}
     # shellcheck disable=SC2086  # the job's extra arguments are meant to split
-    python -u benchmarks/train_blind.py --settings "$name" "${data[@]}" --device cuda --workers 3 --threads 1 \
+    python -u recipes/train_blind.py --settings "$name" "${data[@]}" --device cuda --workers 3 --threads 1 \
         --keep-best --max-minutes "${MAX_MINUTES:-8}" --out "$out" ${job#*:} >"$out/$name.log" 2>&1 &
 done
 wait

@@ -7,7 +7,7 @@
    mono, a random EQ, the wet 300 samples late);
 3. the time find_lag takes on a 10 min stereo pair at 48 kHz (it reads the loudest 30 s).
 
-    python benchmarks/compare_alignment.py
+    python evaluations/compare_alignment.py
 """
 
 from __future__ import annotations

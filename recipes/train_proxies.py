@@ -3,10 +3,10 @@
 Two steps, so the training can run on a machine without ../shared/data (a GPU box):
 
   # 1. cache the audio (music at 22.05 kHz split by recording, aligned device pairs)
-  python benchmarks/train_proxies.py cache --data ../shared/data --out .gpucache
+  python recipes/train_proxies.py cache --data ../shared/data --out .gpucache
   # 2. train one job (or all of them in parallel) and write weights + metrics
-  python benchmarks/train_proxies.py train --cache .gpucache --job comp_tcn_gain --minutes 7 --device cuda --out results/
-  python benchmarks/train_proxies.py table results/    # print the tables for the README
+  python recipes/train_proxies.py train --cache .gpucache --job comp_tcn_gain --minutes 7 --device cuda --out results/
+  python recipes/train_proxies.py table results/    # print the tables for the README
 
 Jobs: compressor proxies (TCN 8 channels with signal output; TCN 8 channels with gain output;
 Wave-U-Net), per-processor TCNs (parametric EQ, noise reverb with a 0.5 s impulse response),
@@ -158,7 +158,7 @@ def main(argv=None) -> None:
     t.add_argument("--lr", type=float, help="peak learning rate (default: the job's)")
     t.add_argument("--valid-every", type=int, default=200)
     t.add_argument("--threads", type=int, help="torch CPU threads")
-    t.add_argument("--out", default="benchmarks/proxy_results")
+    t.add_argument("--out", default="recipes/proxy_results")
     r = sub.add_parser("table")
     r.add_argument("results")
     args = parser.parse_args(argv)

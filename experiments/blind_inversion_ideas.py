@@ -4,25 +4,25 @@ invert_chain(..., estimated=True) with the bundled estimator (for inversion) and
 (partial-eq: with half of it); ratio = log-mel L1 of x_hat to x over that of y to x (the #6
 target: at most 0.5).
 
-    python benchmarks/blind_inversion_ideas.py peel                  # stage-by-stage estimation
-    python benchmarks/blind_inversion_ideas.py windows               # inference windows of the EQ
-    python benchmarks/blind_inversion_ideas.py partial-compressor test|valid
-    python benchmarks/blind_inversion_ideas.py partial-eq test|valid
-    python benchmarks/blind_inversion_ideas.py partial-clipper test|valid
-    python benchmarks/blind_inversion_ideas.py amplified-eq test|valid
-    python benchmarks/blind_inversion_ideas.py two-eq-estimates test|valid
-    python benchmarks/blind_inversion_ideas.py spectrum-prior test|valid
-    python benchmarks/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
-    python benchmarks/blind_inversion_ideas.py window-responses test|valid
-    python benchmarks/blind_inversion_ideas.py eq-augment test|valid     # test-time augmentation by known EQs
-    python benchmarks/blind_inversion_ideas.py eq-shape-checks test|valid   # shrinking, averaging; does disagreement predict harm?
-    python benchmarks/blind_inversion_ideas.py bands test|valid     # where in frequency x_hat's distance lies; a calibration EQ
-    python benchmarks/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
-    python benchmarks/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
+    python experiments/blind_inversion_ideas.py peel                  # stage-by-stage estimation
+    python experiments/blind_inversion_ideas.py windows               # inference windows of the EQ
+    python experiments/blind_inversion_ideas.py partial-compressor test|valid
+    python experiments/blind_inversion_ideas.py partial-eq test|valid
+    python experiments/blind_inversion_ideas.py partial-clipper test|valid
+    python experiments/blind_inversion_ideas.py amplified-eq test|valid
+    python experiments/blind_inversion_ideas.py two-eq-estimates test|valid
+    python experiments/blind_inversion_ideas.py spectrum-prior test|valid
+    python experiments/blind_inversion_ideas.py music-spectra test|valid      # why blind EQ is hard, in dB
+    python experiments/blind_inversion_ideas.py window-responses test|valid
+    python experiments/blind_inversion_ideas.py eq-augment test|valid     # test-time augmentation by known EQs
+    python experiments/blind_inversion_ideas.py eq-shape-checks test|valid   # shrinking, averaging; does disagreement predict harm?
+    python experiments/blind_inversion_ideas.py bands test|valid     # where in frequency x_hat's distance lies; a calibration EQ
+    python experiments/blind_inversion_ideas.py chain-weights DIR [valid]  # the bundled chain estimator for inversion against DIR's
+    python experiments/blind_inversion_ideas.py chain-average test|valid DIR|resynthesis ...  # against the average of its q and theirs
 
 test: the two test recordings (Brahms, the Bach mix), the draws of eval_invert's section 4.
 valid: 10 s (from 30 s) of the Bearlin Roads mix and of each held-out game track in
-.blinddata/rest_valid (benchmarks/blind_extra_music.py --rest), 3 draws each.
+.blinddata/rest_valid (recipes/blind_extra_music.py --rest), 3 draws each.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eval_invert import BLIND_SETTINGS, SHARED, blind_test_excerpts
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluations"))  # the evaluation it builds on
+from eval_invert import BLIND_SETTINGS, SHARED, blind_test_excerpts  # noqa: E402
 
 from drywet import io
 from drywet.chain import Chain, Stage
