@@ -120,7 +120,7 @@ def test_excerpt_is_scored_after_a_warm_up(monkeypatch):
     a compressor started from silence has an attack transient the wet signal does not have."""
     import torch
 
-    from drywet.estimate import informed
+    from drywet.estimate import informed, pairs
 
     x, sr = io.bundled_example()
     x = x[:1, : 6 * sr].copy()
@@ -134,7 +134,7 @@ def test_excerpt_is_scored_after_a_warm_up(monkeypatch):
         return float(objective(truth)[0])
 
     warmed = loss_at_truth()
-    monkeypatch.setattr(informed, "WARMUP_S", 0.0)
+    monkeypatch.setattr(pairs, "WARMUP_S", 0.0)
     assert warmed < 1e-3 and loss_at_truth() > 10 * warmed
 
 

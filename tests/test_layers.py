@@ -20,7 +20,7 @@ LAYERS = (
     ("graph", "chain"),
     ("metrics",),
     ("weights", "nn", "training", "datasets"),
-    ("augment", "blackbox", "gradients", "analysis", "neural", "estimate", "invert"),
+    ("augment", "blackbox", "gradients", "analysis", "neural", "estimate", "invert", "mixing"),
     ("pipelines", "report", "demo"),
     ("cli",),
 )

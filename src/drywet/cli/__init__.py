@@ -22,6 +22,7 @@ from . import (
     invert,
     match,
     metrics,
+    mix,
     model,
     proxy,
     random_chain,
@@ -34,6 +35,7 @@ GROUPS = (
     ("estimate effect chains", (match, estimate, eval_estimation)),
     ("invert and restore", (invert, declip)),
     ("train through effects", (proxy, model)),
+    ("mix multitracks", (mix,)),
     ("measure", (metrics,)),
 )
 COMMANDS = {module.NAME: module for _, modules in GROUPS for module in modules}

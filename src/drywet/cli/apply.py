@@ -56,6 +56,7 @@ def run(args) -> int:
     extra, apply_parser = args.extra, args.parser
     from .. import io
     from ..chain import Chain, Stage
+    from ..graph import load
     from ..registry import get_effect
 
     if args.help:
@@ -71,7 +72,10 @@ def run(args) -> int:
     if args.preset:
         if extra:
             raise DrywetError(f"unexpected arguments {list(extra)}; parameter flags go with --effect, not --preset")
-        chain = Chain.load(args.preset)
+        chain = load(args.preset)  # a chain, or any single-signal graph
+        if chain.takes_tracks:
+            raise DrywetError(f"{args.preset} describes a multitrack {type(chain).__name__}: it renders stems, not one file; "
+                              "render it from Python: drywet.graph.load(path)(stems, sample_rate=sr)")
     else:
         effect = get_effect(args.effect)
         parser = _effect_parser(effect)

@@ -23,7 +23,7 @@ import numpy as np
 from ..audio import check_sample_rate
 from ..chain import Chain, Stage
 from ..errors import ParameterError
-from .pairs import LOSSES, WARMUP_S, check_pair, excerpt_bounds, per_item_loss  # noqa: F401 (LOSSES, WARMUP_S: public here too)
+from .pairs import LOSSES, check_pair, excerpt_bounds, per_item_loss  # noqa: F401 (LOSSES: public here too)
 from .transfer import transfer_candidates
 
 INITS = ("transfer", "random")

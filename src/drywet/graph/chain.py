@@ -151,6 +151,8 @@ class Chain(Node):
         return len(self.stages)
 
     def __repr__(self) -> str:
+        if not self.stages:
+            return "Chain()"
         lines = ["  " + line for s in self.stages for line in repr(s).splitlines()]
         return "Chain(\n" + "\n".join(lines) + "\n)"
 

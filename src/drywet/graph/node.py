@@ -257,6 +257,16 @@ class Node:
     def __hash__(self) -> int:
         return id(self)
 
+    def __repr__(self) -> str:
+        own = ", ".join(f"{k}={v:.4g}" for k, v in self.local_values().items())
+        inner = []
+        for prefix, child in self.named_children():
+            lines = repr(child).splitlines()
+            label = f"{prefix} = " if prefix and prefix != child.key else ""
+            inner += [f"  {label}{lines[0]}"] + [f"  {line}" for line in lines[1:]]
+        head = f"{type(self).__name__}({self.key}{' (bypassed)' if self.bypass else ''}{': ' + own if own else ''}"
+        return head + ("\n" + "\n".join(inner) + "\n)" if inner else ")")
+
 
 def join_key(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
