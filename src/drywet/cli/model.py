@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import DrywetError
 from .common import metrics_line, refuse_existing
 
 NAME = "model"
@@ -51,8 +50,7 @@ def run(args) -> int:
     from ..neural.device import DeviceConfig, find_pairs, fit_device, load_pairs
 
     out = Path(args.output).with_suffix(".safetensors")
-    if out.exists() and not args.overwrite:
-        raise DrywetError(f"{out} exists; pass --overwrite or choose another name")
+    refuse_existing(out, args.overwrite)
     pairs = load_pairs(find_pairs(Path(args.dry), Path(args.wet)), args.sample_rate)
     config = DeviceConfig(sample_rate=args.sample_rate, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
                           channels=args.channels, blocks=args.blocks, holdout=args.holdout, device=args.device, seed=args.seed)

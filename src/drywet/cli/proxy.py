@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import DrywetError
-from .common import metrics_line
+from .common import metrics_line, refuse_existing
 
 NAME = "proxy"
 HELP = "train or evaluate a neural proxy of an effect"
@@ -69,8 +69,7 @@ def run(args) -> int:
     from ..neural.train import ProxyConfig, proxy_chain, train_proxy
 
     out = Path(args.output).with_suffix(".safetensors")
-    if out.exists() and not args.overwrite:
-        raise DrywetError(f"{out} exists; pass --overwrite or choose another name")
+    refuse_existing(out, args.overwrite)
     run = {"steps": args.steps, "max_seconds": args.minutes * 60 if args.minutes else None, "batch": args.batch,
            "mixup": args.mixup, "seed": args.seed, "device": args.device, "augment": args.augment}
     if args.init:  # fine-tuning: the network and what it imitates come from the saved proxy
