@@ -146,3 +146,54 @@ def test_rpp_reader_refuses_other_files(tmp_path):
         read_rpp(p)
     with pytest.raises(DrywetError, match="exists"):
         write_rpp(Session([]), p)
+
+
+def test_rules_mixer_balances_centres_the_low_end_and_sets_the_loudness(stems_dir, tmp_path):
+    from drywet.metrics import integrated_loudness
+    from drywet.mixing.auto import CEILING_DB, MIX_LUFS, auto_mix
+
+    folder = tmp_path / "six"
+    shutil.copytree(stems_dir, folder)
+    src = shared("multitrack/bearlin_roads")
+    for name in ("hi_hat", "snare"):
+        x, sr = io.read_audio(src / f"dev1__bearlin-roads__snip_85_99__{name}.flac")
+        sf.write(folder / f"{name}.wav", x[:, : 3 * sr].T, sr, subtype="FLOAT")
+    session = auto_mix(Session.from_stems(folder), "rules", log=lambda m: None)
+    by_name = {t.name: t for t in session.tracks}
+    assert by_name["bass"].settings["pan"]["pan"] == 0.0 and by_name["kick"].settings["pan"]["pan"] == 0.0
+    assert not by_name["bass"].sends and "reverb" in by_name["hi_hat"].sends
+    spread = [t.settings["pan"]["pan"] for t in session.tracks if t.sends]  # the tracks that are not low-end
+    assert len(spread) >= 2 and min(spread) < 0 < max(spread)  # both sides of the stereo field
+    x, sr = session.read_stems(log=lambda m: None)
+    gains = [t.settings["gain"]["gain_db"] for t in session.tracks]
+    levels = [integrated_loudness(s * 10 ** (g / 20), sample_rate=sr) for s, g in zip(x, gains)]
+    for g, level in zip(gains, levels):  # every track at one loudness, unless its gain hit the strip's range
+        assert level == pytest.approx(-30.0, abs=0.1) or abs(g) == 24.0
+    mix, _ = session.render(log=lambda m: None)
+    peak_db = 20 * np.log10(float(np.abs(mix).max()))
+    assert peak_db <= CEILING_DB + 0.01  # never clipped ...
+    loudness = integrated_loudness(mix, sample_rate=sr)  # ... and at the target unless the ceiling stopped it
+    assert loudness == pytest.approx(MIX_LUFS, abs=0.5) or (loudness < MIX_LUFS and peak_db > CEILING_DB - 0.1)
+
+
+def test_baselines_and_eval_on_the_song_layout(stems_dir, tmp_path, capsys):
+    from drywet.mixing.auto import auto_mix
+
+    mono = auto_mix(Session.from_stems(stems_dir), "mono", log=lambda m: None)
+    x, sr = mono.read_stems(log=lambda m: None)
+    np.testing.assert_allclose(mono.render(log=lambda m: None)[0], x.sum(0), atol=1e-5)
+    random = auto_mix(Session.from_stems(stems_dir), "random", seed=3, log=lambda m: None)
+    assert all(abs(t.settings["gain"]["gain_db"]) <= 12 for t in random.tracks)
+    song = tmp_path / "songs" / "demo"
+    shutil.copytree(stems_dir, song / "stems")
+    sf.write(song / "mix.wav", x.sum(0).T, sr, subtype="FLOAT")
+    assert main(["mix", "eval", "--data", str(tmp_path / "songs"), "--methods", "mono,rules"]) == 0
+    table = capsys.readouterr().out
+    mono_row = next(line for line in table.splitlines() if line.startswith("| mono"))
+    assert float(mono_row.split("|")[3]) < 0.05  # the plain sum is its own mix
+    assert main(["mix", "auto", str(stems_dir), "-o", str(tmp_path / "auto.wav"), "--session", str(tmp_path / "auto.yaml")]) == 0
+    assert Session.load(tmp_path / "auto.yaml").strip == ["gain", "parametric_eq", "compressor", "pan"]
+    with pytest.raises(DrywetError, match="no song laid out"):
+        from drywet.mixing.songs import find_songs
+
+        find_songs(stems_dir)

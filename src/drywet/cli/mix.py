@@ -13,6 +13,7 @@ HELP = "mix multitracks: start a session from stems, render it, export it to Rea
 
 def add_arguments(p) -> None:
     from ..mixing import DEFAULT_STRIP
+    from ..mixing.auto import METHODS
 
     sub = p.add_subparsers(dest="mix_command", required=True, metavar="SUBCOMMAND")
     i = sub.add_parser("init", description="Write a session of every stem in a folder at the strip's defaults (edit it, then render it).")
@@ -24,6 +25,18 @@ def add_arguments(p) -> None:
     r.add_argument("session", help="session file")
     r.add_argument("-o", "--output", required=True, help="the mix (32-bit float wav or flac)")
     r.add_argument("--overwrite", action="store_true")
+    a = sub.add_parser("auto", description="Mix a folder of stems automatically (rules: loudness balance, panning by "
+                       "spectral content, EQ against masking, gentle compression, a reverb send; or a baseline).")
+    a.add_argument("stems", help="folder of stems (audio files)")
+    a.add_argument("-o", "--output", required=True, help="the mix (32-bit float wav or flac)")
+    a.add_argument("--session", help="also write the session the method set, to edit and render again")
+    a.add_argument("--method", default="rules", choices=METHODS)
+    a.add_argument("--seed", type=int, default=0, help="for the random baseline")
+    a.add_argument("--overwrite", action="store_true")
+    v = sub.add_parser("eval", description="Every method on songs laid out as SONG/stems/*.wav + SONG/mix.wav: the "
+                       "stereo MR-STFT distance to the real mix (both at one loudness) and per-feature errors.")
+    v.add_argument("--data", required=True, help="folder of songs")
+    v.add_argument("--methods", default=",".join(METHODS))
     e = sub.add_parser("export", description="Write a Reaper project of the session's stems, volumes, pans and polarities.")
     e.add_argument("session", help="session file")
     e.add_argument("-o", "--output", required=True, help="Reaper project (.rpp)")
@@ -40,6 +53,20 @@ def run(args) -> int:
         session.graph()  # the strip's names are checked before the file is written
         print(f"wrote {session.save(args.output, overwrite=args.overwrite)} ({len(session.tracks)} tracks)")
         return 0
+    if args.mix_command == "auto":
+        from ..mixing.auto import auto_mix
+
+        refuse_existing(args.output, args.overwrite)
+        refuse_existing(args.session, args.overwrite)
+        session = auto_mix(Session.from_stems(args.stems), args.method, seed=args.seed)
+        mix, sr = session.render()
+        print(f"wrote {io.write_audio(args.output, mix, sample_rate=sr, subtype='FLOAT', overwrite=args.overwrite)} "
+              f"({args.method}, {len(session.tracks)} tracks)")
+        if args.session:
+            print(f"wrote {session.save(args.session, overwrite=args.overwrite)}")
+        return 0
+    if args.mix_command == "eval":
+        return _evaluate(args)
     session = Session.load(args.session)
     if args.mix_command == "export":
         if not str(args.output).endswith(".rpp"):
@@ -52,4 +79,29 @@ def run(args) -> int:
     out = io.write_audio(args.output, mix, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     peak = float(abs(mix).max())
     print(f"wrote {out} ({mix.shape[1] / sr:.2f} s, {sr} Hz, peak {20 * math.log10(max(peak, 1e-12)):+.1f} dBFS)")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .. import io
+    from ..mixing import Session
+    from ..mixing.auto import METHODS, auto_mix, feature_errors, methods_table, stereo_distance
+    from ..mixing.songs import find_songs
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise DrywetError(f"unknown methods {unknown}; choose among {list(METHODS)}")
+    rows = []
+    for song in find_songs(args.data):
+        reference, rate = io.read_audio(song.mix)
+        if reference.shape[0] == 1:
+            reference = reference.repeat(2, axis=0)
+        for method in methods:
+            session = auto_mix(Session.from_stems(song.stems), method, log=lambda m: None)
+            session.sample_rate = rate
+            mix, sr = session.render(log=lambda m: None)
+            rows.append({"method": method, "song": song.name, "stereo_mrstft": stereo_distance(mix, reference, sr),
+                         **feature_errors(mix[:, : reference.shape[1]], reference[:, : mix.shape[1]], sr)})
+    print(methods_table(rows))
     return 0
