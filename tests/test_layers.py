@@ -21,7 +21,7 @@ LAYERS = (
     ("metrics",),
     ("weights", "nn", "training", "datasets"),
     ("augment", "blackbox", "gradients", "analysis", "neural", "estimate", "invert", "mixing"),
-    ("pipelines", "report", "demo"),
+    ("pipelines", "report", "mix_report", "demo"),
     ("cli",),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -197,3 +197,37 @@ def test_baselines_and_eval_on_the_song_layout(stems_dir, tmp_path, capsys):
         from drywet.mixing.songs import find_songs
 
         find_songs(stems_dir)
+
+
+def test_mix_report_is_one_self_contained_page(stems_dir, tmp_path):
+    from html.parser import HTMLParser
+
+    session_path = tmp_path / "s.yaml"
+    assert main(["mix", "init", str(stems_dir), "-o", str(session_path)]) == 0
+    report = tmp_path / "r" / "report.html"
+    ref = stems_dir / "piano.wav"
+    assert main(["mix", "render", str(session_path), "-o", str(tmp_path / "m.wav"), "--report", str(report), "--reference", str(ref)]) == 0
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.audio, self.img, self.links = [], 0, []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "audio":
+                self.audio.append(attrs["src"])
+            if tag == "img":
+                self.img += 1
+                assert attrs["src"].startswith("data:image/png;base64,")
+            for v in attrs.values():
+                if v and v.startswith(("http://", "https://", "//")):
+                    self.links.append(v)
+
+    tags = Tags()
+    tags.feed(report.read_text())
+    assert len(tags.audio) == 2 + len(STEMS) and not tags.links  # mix, reference, every stem; nothing external
+    for src in tags.audio:  # relative paths that resolve from the report's folder
+        assert (report.parent / src).resolve().is_file(), src
+    assert tags.img >= 2 + len(STEMS) and report.read_text().count("<h2>Track ") == len(STEMS)
+    assert "magnitude response" in report.read_text() and "static curve" in report.read_text()

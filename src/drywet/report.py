@@ -19,7 +19,7 @@ from .graph.chain import Chain
 from .graph.effect_node import format_value
 
 
-def _figure_png(fig) -> str:
+def figure_png(fig) -> str:
     import matplotlib.pyplot as plt
 
     buf = _io.BytesIO()
@@ -28,7 +28,7 @@ def _figure_png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _curves_figure(chain: Chain, sample_rate: int):
+def curves_figure(chain: Chain, sample_rate: int):
     """One panel per plot that the chain's effects declare (``Effect.plots``: magnitude
     responses, static and transfer curves, decays), for stages with constant parameters."""
     import matplotlib
@@ -52,6 +52,10 @@ def _curves_figure(chain: Chain, sample_rate: int):
         if any(lb for lb, _ in plot.lines):
             ax.legend(fontsize=7)
         ax.set(xlabel=plot.xlabel, ylabel=plot.ylabel, title=f"{title}: {plot.title}")
+        low, high = min(float(np.min(y)) for _, y in plot.lines), max(float(np.max(y)) for _, y in plot.lines)
+        if high - low < plot.min_span:
+            mid = 0.5 * (low + high)
+            ax.set_ylim(mid - plot.min_span / 2, mid + plot.min_span / 2)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig, caption
@@ -75,12 +79,12 @@ def _spectrograms_figure(signals: Sequence[tuple[str, np.ndarray]], sample_rate:
     return fig
 
 
-def _chain_table(chain: Chain, ranges: Sequence[dict] | None = None) -> str:
+def chain_table(chain: Chain, ranges: Sequence[dict] | None = None) -> str:
     """Parameters with units and spec ranges; ``ranges``: rows of
     :meth:`drywet.estimate.uncertainty.Uncertainty.intervals` (what sounds the same)."""
     rows = []
     i = 0
-    for s in chain.stages:
+    for key, s in chain.effect_stages():
         spec = s.effect.spec
         for p in spec.params:
             same = ""
@@ -88,7 +92,7 @@ def _chain_table(chain: Chain, ranges: Sequence[dict] | None = None) -> str:
                 r = ranges[i]
                 same = f"<td>{r['low']:.4g} .. {r['high']:.4g}{'' if r['identifiable'] else ' (not identifiable)'}</td>"
             rows.append(
-                f"<tr><td>{html.escape(s.key)}{' (bypassed)' if s.bypass else ''}</td><td>{p.name}</td>"
+                f"<tr><td>{html.escape(key)}{' (bypassed)' if s.bypass else ''}</td><td>{p.name}</td>"
                 f"<td>{html.escape(format_value(s.params[p.name]))}</td><td>{html.escape(p.unit)}</td>"
                 f"<td>{p.min:g} .. {p.max:g} ({p.scale})</td>{same}</tr>"
             )
@@ -120,7 +124,7 @@ def comparison_table(chains: dict[str, Chain]) -> str:
     return f"<table><tr><th>stage</th><th>parameter</th><th>unit</th>{head}</tr>{''.join(rows)}</table>"
 
 
-_STYLE = """
+STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}
 th{background:#f3f3f3}img{max-width:100%}audio{width:100%}.players{display:flex;gap:2em}
@@ -154,21 +158,21 @@ def write_report(
     """
     path = Path(path)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
     if notes:
         parts.append(f"<p>{notes}</p>")
     parts.append("<h2>Audio</h2><div class='players'>")
     for label, _, rel in signals:
         parts.append(f"<div><b>{html.escape(label)}</b><br><audio controls src='{html.escape(rel)}'></audio></div>")
-    parts.append("</div><h2>Chain</h2>" + _chain_table(chain, ranges))
-    curves, caption = _curves_figure(chain, sample_rate)
+    parts.append("</div><h2>Chain</h2>" + chain_table(chain, ranges))
+    curves, caption = curves_figure(chain, sample_rate)
     if curves is not None:
         parts.append(
             f"<h2>Effect curves</h2><p>{html.escape(caption)}</p>"
-            f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{_figure_png(curves)}'>"
+            f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{figure_png(curves)}'>"
         )
     spec_fig = _spectrograms_figure([(label, x) for label, x, _ in signals], sample_rate)
-    parts.append(f"<h2>Spectrograms</h2><img alt='spectrograms' src='data:image/png;base64,{_figure_png(spec_fig)}'>")
+    parts.append(f"<h2>Spectrograms</h2><img alt='spectrograms' src='data:image/png;base64,{figure_png(spec_fig)}'>")
     if metrics:
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4g}</td></tr>" for k, v in metrics.items())
         parts.append(f"<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>{rows}</table>")

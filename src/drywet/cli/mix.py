@@ -24,6 +24,8 @@ def add_arguments(p) -> None:
     r = sub.add_parser("render", description="Render a session's stems through its console to a stereo mix.")
     r.add_argument("session", help="session file")
     r.add_argument("-o", "--output", required=True, help="the mix (32-bit float wav or flac)")
+    r.add_argument("--report", help="also an HTML report: strips, curves, levels, mix overview, players")
+    r.add_argument("--reference", help="a reference or real mix to show and play beside it in the report")
     r.add_argument("--overwrite", action="store_true")
     a = sub.add_parser("auto", description="Mix a folder of stems automatically (rules: loudness balance, panning by "
                        "spectral content, EQ against masking, gentle compression, a reverb send; or a baseline).")
@@ -32,6 +34,7 @@ def add_arguments(p) -> None:
     a.add_argument("--session", help="also write the session the method set, to edit and render again")
     a.add_argument("--method", default="rules", choices=METHODS)
     a.add_argument("--seed", type=int, default=0, help="for the random baseline")
+    a.add_argument("--report", help="also an HTML report of the mix the method made")
     a.add_argument("--overwrite", action="store_true")
     v = sub.add_parser("eval", description="Every method on songs laid out as SONG/stems/*.wav + SONG/mix.wav: the "
                        "stereo MR-STFT distance to the real mix (both at one loudness) and per-feature errors.")
@@ -44,7 +47,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from .. import io
     from ..mixing import Session, write_rpp
 
     if args.mix_command == "init":
@@ -58,10 +60,9 @@ def run(args) -> int:
 
         refuse_existing(args.output, args.overwrite)
         refuse_existing(args.session, args.overwrite)
+        refuse_existing(args.report, args.overwrite)
         session = auto_mix(Session.from_stems(args.stems), args.method, seed=args.seed)
-        mix, sr = session.render()
-        print(f"wrote {io.write_audio(args.output, mix, sample_rate=sr, subtype='FLOAT', overwrite=args.overwrite)} "
-              f"({args.method}, {len(session.tracks)} tracks)")
+        _render(session, args)
         if args.session:
             print(f"wrote {session.save(args.session, overwrite=args.overwrite)}")
         return 0
@@ -75,11 +76,29 @@ def run(args) -> int:
               "names, volumes, pans, polarities; the rest of the strips stays in the session)")
         return 0
     refuse_existing(args.output, args.overwrite)
-    mix, sr = session.render()
+    refuse_existing(args.report, args.overwrite)
+    _render(session, args)
+    return 0
+
+
+def _render(session, args) -> None:
+    """Render, write the mix, and the report when asked."""
+    from .. import io
+
+    stems, sr = session.read_stems()
+    mix = session.graph()(stems, sample_rate=sr)
     out = io.write_audio(args.output, mix, sample_rate=sr, subtype="FLOAT", overwrite=args.overwrite)
     peak = float(abs(mix).max())
-    print(f"wrote {out} ({mix.shape[1] / sr:.2f} s, {sr} Hz, peak {20 * math.log10(max(peak, 1e-12)):+.1f} dBFS)")
-    return 0
+    print(f"wrote {out} ({len(session.tracks)} tracks, {mix.shape[1] / sr:.2f} s, {sr} Hz, "
+          f"peak {20 * math.log10(max(peak, 1e-12)):+.1f} dBFS)")
+    if getattr(args, "report", None):
+        from ..mix_report import write_mix_report
+
+        reference = None
+        if getattr(args, "reference", None):
+            ref, _ = io.read_audio(args.reference, sample_rate=sr)
+            reference = (ref if ref.shape[0] == 2 else ref.repeat(2, axis=0)[:2], args.reference)
+        print(f"wrote {write_mix_report(args.report, session, mix, stems, sr, mix_file=out, reference=reference)}")
 
 
 def _evaluate(args) -> int:

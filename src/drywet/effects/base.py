@@ -68,6 +68,7 @@ class Plot:
     lines: tuple[tuple[str, np.ndarray], ...]
     log_x: bool = False
     identity: bool = False  # draw y = x for reference
+    min_span: float = 0.0  # the y axis spans at least this much (a flat response is not drawn as noise)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ class Effect:
         if self.frequency_response is not None:
             freqs = np.geomspace(20.0, min(20000.0, sample_rate / 2 * 0.999), 512)
             db = 20 * np.log10(np.abs(self.frequency_response(params, freqs, sample_rate)) + 1e-12)
-            out.append(Plot("magnitude response", "frequency (Hz)", "magnitude (dB)", freqs, (("", db),), log_x=True))
+            out.append(Plot("magnitude response", "frequency (Hz)", "magnitude (dB)", freqs, (("", db),), log_x=True,
+                            min_span=12.0))
         if self.static_curve is not None:
             if self.static_curve.domain == "level_db":
                 u = np.linspace(-60.0, 0.0, 241)
