@@ -231,3 +231,24 @@ def test_mix_report_is_one_self_contained_page(stems_dir, tmp_path):
         assert (report.parent / src).resolve().is_file(), src
     assert tags.img >= 2 + len(STEMS) and report.read_text().count("<h2>Track ") == len(STEMS)
     assert "magnitude response" in report.read_text() and "static curve" in report.read_text()
+
+
+def test_mixing_by_reference_moves_the_traits_toward_another_song(stems_dir, tmp_path, capsys):
+    from drywet.mixing.match import match_mix
+
+    reference, rate = io.read_audio(shared("music/hobbs_lets_go_fishin.ogg"))
+    reference = reference[:, 30 * rate : 33 * rate]
+    result = match_mix(Session.from_stems(stems_dir), reference, rate, steps=30, seconds=2.0, analysis_rate=16000,
+                       log=lambda m: None)
+    assert result.after < 0.5 * result.before and result.history[-1] < result.history[0]
+    mix, _ = result.session.render(log=lambda m: None)  # the matched values are a session that renders
+    assert mix.shape[0] == 2 and np.all(np.isfinite(mix)) and np.abs(mix).max() > 0
+    ref_path = tmp_path / "ref.wav"
+    sf.write(ref_path, reference.T, rate)
+    args = ["mix", "match", str(stems_dir), "--reference", str(ref_path), "-o", str(tmp_path / "m.wav"), "--steps", "2",
+            "--seconds", "1", "--session", str(tmp_path / "m.yaml")]
+    assert main(args) == 0 and "feature distance to the reference" in capsys.readouterr().out
+    assert Session.load(tmp_path / "m.yaml").strip == ["gain", "parametric_eq", "pan", "stereo_width"]
+    assert main(args) == 2  # nothing is overwritten
+    with pytest.raises(DrywetError, match="not silent"):
+        match_mix(Session.from_stems(stems_dir), np.zeros((2, 100)), rate)

@@ -36,6 +36,16 @@ def add_arguments(p) -> None:
     a.add_argument("--seed", type=int, default=0, help="for the random baseline")
     a.add_argument("--report", help="also an HTML report of the mix the method made")
     a.add_argument("--overwrite", action="store_true")
+    m = sub.add_parser("match", description="Set the console so that the mix takes on a reference song's spectral "
+                       "balance, stereo width, loudness and dynamics (gradient descent through the console).")
+    m.add_argument("stems", help="folder of stems (audio files)")
+    m.add_argument("--reference", required=True, help="another song's mix whose traits the mix should take on")
+    m.add_argument("-o", "--output", required=True, help="the mix (32-bit float wav or flac)")
+    m.add_argument("--session", help="also write the matched session, to edit and render again")
+    m.add_argument("--steps", type=int, default=100)
+    m.add_argument("--seconds", type=float, default=8.0, help="length of the analysed excerpt (the loudest part)")
+    m.add_argument("--report", help="also an HTML report of the mix")
+    m.add_argument("--overwrite", action="store_true")
     v = sub.add_parser("eval", description="Every method on songs laid out as SONG/stems/*.wav + SONG/mix.wav: the "
                        "stereo MR-STFT distance to the real mix (both at one loudness) and per-feature errors.")
     v.add_argument("--data", required=True, help="folder of songs")
@@ -68,6 +78,20 @@ def run(args) -> int:
         return 0
     if args.mix_command == "eval":
         return _evaluate(args)
+    if args.mix_command == "match":
+        from .. import io
+        from ..mixing.match import match_mix
+
+        for path in (args.output, args.session, args.report):
+            refuse_existing(path, args.overwrite)
+        reference, rate = io.read_audio(args.reference)
+        result = match_mix(Session.from_stems(args.stems), reference, rate, steps=args.steps, seconds=args.seconds)
+        print(f"feature distance to the reference: {result.before:.3f} (the plain sum) -> {result.after:.3f} (matched)")
+        args.reference = args.reference if args.report else None
+        _render(result.session, args)
+        if args.session:
+            print(f"wrote {result.session.save(args.session, overwrite=args.overwrite)}")
+        return 0
     session = Session.load(args.session)
     if args.mix_command == "export":
         if not str(args.output).endswith(".rpp"):
