@@ -70,7 +70,8 @@ def match_mix(session: Session, reference: np.ndarray, reference_rate: int, *, s
     Args:
         session: the stems (its strip, buses and master are replaced by the matching console).
         reference: (channels, samples) another song's mix.
-        steps, lr: Adam on the normalized parameters (kept in [0, 1]).
+        steps: Adam steps on the normalized parameters (kept in [0, 1]).
+        lr: Adam's learning rate.
         seconds: the loudest excerpt of the stems' sum that is analysed (and of the reference).
         analysis_rate: Hz of the analysis (the traits lie below its Nyquist frequency).
     """
