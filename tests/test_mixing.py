@@ -193,7 +193,7 @@ def test_baselines_and_eval_on_the_song_layout(stems_dir, tmp_path, capsys):
     assert float(mono_row.split("|")[3]) < 0.05  # the plain sum is its own mix
     assert main(["mix", "auto", str(stems_dir), "-o", str(tmp_path / "auto.wav"), "--session", str(tmp_path / "auto.yaml")]) == 0
     assert Session.load(tmp_path / "auto.yaml").strip == ["gain", "parametric_eq", "compressor", "pan"]
-    with pytest.raises(DrywetError, match="no song laid out"):
+    with pytest.raises(DrywetError, match="no multitrack song in a layout drywet reads"):
         from drywet.mixing.songs import find_songs
 
         find_songs(stems_dir)
@@ -252,3 +252,49 @@ def test_mixing_by_reference_moves_the_traits_toward_another_song(stems_dir, tmp
     assert main(args) == 2  # nothing is overwritten
     with pytest.raises(DrywetError, match="not silent"):
         match_mix(Session.from_stems(stems_dir), np.zeros((2, 100)), rate)
+
+
+def _tiny(path, seed, channels=2):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, 0.1 * np.random.default_rng(seed).standard_normal((26460, channels)), 44100)  # 0.6 s: loudness needs 0.4
+
+
+def test_song_layouts_are_found(tmp_path):
+    from drywet.mixing.songs import find_songs
+
+    _tiny(tmp_path / "own" / "song_a" / "mix.wav", 0)
+    for i, n in enumerate(("gtr", "voc")):
+        _tiny(tmp_path / "own" / "song_a" / "stems" / f"{n}.wav", i + 1)
+    for i, n in enumerate(("mixture", "bass", "drums", "other", "vocals")):  # MUSDB18-HQ
+        _tiny(tmp_path / "musdb" / "train" / "Artist - Song" / f"{n}.wav", 10 + i)
+    _tiny(tmp_path / "DSD100" / "Mixtures" / "Dev" / "051 - Song" / "mixture.wav", 20)
+    for i, n in enumerate(("bass", "drums", "other", "vocals")):
+        _tiny(tmp_path / "DSD100" / "Sources" / "Dev" / "051 - Song" / f"{n}.wav", 21 + i)
+    _tiny(tmp_path / "medley" / "Band_Track" / "Band_Track_MIX.wav", 30)
+    for i in range(3):
+        _tiny(tmp_path / "medley" / "Band_Track" / "Band_Track_STEMS" / f"Band_Track_STEM_0{i + 1}.wav", 31 + i)
+    _tiny(tmp_path / "enst" / "drummer_1" / "audio" / "wet_mix" / "001_hits.wav", 40)
+    for i, mic in enumerate(("hi-hat", "kick", "snare")):
+        _tiny(tmp_path / "enst" / "drummer_1" / "audio" / mic / "001_hits.wav", 41 + i, channels=1)
+    songs = {s.layout: s for s in find_songs(tmp_path)}
+    assert set(songs) == {"drywet", "musdb", "dsd100", "medleydb", "enst"}
+    assert [p.stem for p in songs["musdb"].stems] == ["bass", "drums", "other", "vocals"]
+    assert len(songs["dsd100"].stems) == 4 and songs["dsd100"].mix.name == "mixture.wav"
+    assert len(songs["medleydb"].stems) == 3 and songs["medleydb"].mix.name == "Band_Track_MIX.wav"
+    assert songs["enst"].name == "drummer_1/001_hits" and len(songs["enst"].stems) == 3
+    assert main(["mix", "eval", "--data", str(tmp_path / "DSD100"), "--methods", "mono"]) == 0
+    assert main(["mix", "eval", "--data", str(tmp_path / "enst"), "--methods", "mono"]) == 0
+
+
+def test_a_clipped_stem_and_a_stem_that_is_the_mix_are_flagged(stems_dir, tmp_path):
+    folder = tmp_path / "flagged"
+    shutil.copytree(stems_dir, folder)
+    x, _ = Session.from_stems(stems_dir).read_stems(log=lambda m: None)
+    sf.write(folder / "zz_mix.wav", x.sum(0).T, 44100, subtype="FLOAT")
+    with pytest.warns(UserWarning, match="'zz_mix' looks like the full mix"):
+        Session.from_stems(folder).read_stems(log=lambda m: None)
+    (folder / "zz_mix.wav").unlink()
+    loud = np.clip(4 * x[0], -0.5, 0.5)
+    sf.write(folder / "bass.wav", loud.T, 44100, subtype="FLOAT")
+    with pytest.warns(UserWarning, match="'bass' is clipped.*drywet declip"):
+        Session.from_stems(folder).read_stems(log=lambda m: None)

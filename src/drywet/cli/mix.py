@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 from ..errors import DrywetError
 from .common import refuse_existing
@@ -46,7 +48,8 @@ def add_arguments(p) -> None:
     m.add_argument("--seconds", type=float, default=8.0, help="length of the analysed excerpt (the loudest part)")
     m.add_argument("--report", help="also an HTML report of the mix")
     m.add_argument("--overwrite", action="store_true")
-    v = sub.add_parser("eval", description="Every method on songs laid out as SONG/stems/*.wav + SONG/mix.wav: the "
+    v = sub.add_parser("eval", description="Every method on multitrack songs (SONG/stems/*.wav + SONG/mix.wav, or "
+                       "MUSDB18, DSD100, MedleyDB, ENST-drums layouts): the "
                        "stereo MR-STFT distance to the real mix (both at one loudness) and per-feature errors.")
     v.add_argument("--data", required=True, help="folder of songs")
     v.add_argument("--methods", default=",".join(METHODS))
@@ -141,7 +144,8 @@ def _evaluate(args) -> int:
         if reference.shape[0] == 1:
             reference = reference.repeat(2, axis=0)
         for method in methods:
-            session = auto_mix(Session.from_stems(song.stems), method, log=lambda m: None)
+            folder = Path(os.path.commonpath([p.parent for p in song.stems]))
+            session = auto_mix(Session.from_stems(folder, files=song.stems), method, log=lambda m: None)
             session.sample_rate = rate
             mix, sr = session.render(log=lambda m: None)
             rows.append({"method": method, "song": song.name, "stereo_mrstft": stereo_distance(mix, reference, sr),

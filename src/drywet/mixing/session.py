@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import io
+from ..dsp.declip import find_clipped
 from ..errors import AudioError, DrywetError
 from ..graph import Chain, MixDown, Stage
 from ..preset_files import read_preset, write_preset
@@ -36,6 +37,9 @@ from .console import DEFAULT_STRIP, MAX_TRACKS, console
 
 SESSION_VERSION = 1
 SILENT_PEAK = 1e-6
+CLIPPED_RUN = 3  # samples held at a stem's extreme that count as clipping
+CLIPPED_FRACTION = 0.001
+FULL_MIX_CORRELATION = 0.95
 
 
 @dataclass
@@ -74,19 +78,19 @@ class Session:
 
     # -- files ---------------------------------------------------------------------------
     @classmethod
-    def from_stems(cls, folder: Any, *, strip: Sequence[str] = DEFAULT_STRIP) -> Session:
-        """A session of every audio file in ``folder`` at the strip's defaults."""
+    def from_stems(cls, folder: Any, *, strip: Sequence[str] = DEFAULT_STRIP, files: Sequence[Path] | None = None) -> Session:
+        """A session of every audio file in ``folder`` (or of ``files``) at the strip's defaults."""
         folder = Path(folder)
-        files = io.audio_files(folder) if folder.is_dir() else []
+        files = list(files) if files is not None else (io.audio_files(folder) if folder.is_dir() else [])
         if not files:
             raise DrywetError(f"{folder} holds no stems (audio files: {', '.join(io.READ_FORMATS)})")
         names, tracks = set(), []
         for f in files:
-            name = f.stem.replace(".", "_").replace(" ", "_") or "track"
+            name = (f.parent.name + "_" + f.stem if f.parent != folder else f.stem).replace(".", "_").replace(" ", "_") or "track"
             while name in names:
                 name += "_2"
             names.add(name)
-            tracks.append(Track(name, str(f.relative_to(folder))))
+            tracks.append(Track(name, str(Path(f).resolve().relative_to(folder.resolve()))))
         return cls(tracks, list(strip), root=folder)
 
     @classmethod
@@ -155,7 +159,8 @@ class Session:
 def stack_stems(stems: Sequence[tuple[str, np.ndarray, int]], sample_rate: int | None = None, log=None):
     """(name, audio, rate) stems -> (tracks, channels, samples) at ``sample_rate`` (default the
     first stem's): other rates are resampled, shorter stems zero-padded at the end, mono stems
-    made dual mono when any stem is stereo; each change gets a note. Silent stems warn."""
+    made dual mono when any stem is stereo; each change gets a note. Silent and clipped stems,
+    and a stem that is the mix of the others, warn."""
     log = log or (lambda m: print(m, file=sys.stderr))
     rate = sample_rate or stems[0][2]
     out = []
@@ -167,6 +172,11 @@ def stack_stems(stems: Sequence[tuple[str, np.ndarray, int]], sample_rate: int |
             log(f"note: stem {name!r} was resampled from {sr} to {rate} Hz")
         if float(np.abs(x).max(initial=0.0)) < SILENT_PEAK:
             warnings.warn(f"stem {name!r} is silent; it adds nothing to the mix", stacklevel=2)
+        else:
+            clipped = float(find_clipped(x, min_run=CLIPPED_RUN).mean())
+            if clipped > CLIPPED_FRACTION:
+                warnings.warn(f"stem {name!r} is clipped ({100 * clipped:.2f} % of its samples held at its extremes); "
+                              "restore it first (drywet declip) or the console spreads the distortion", stacklevel=2)
         out.append((name, x))
     length = max(x.shape[1] for _, x in out)
     channels = 2 if any(x.shape[0] == 2 for _, x in out) else 1
@@ -176,4 +186,19 @@ def stack_stems(stems: Sequence[tuple[str, np.ndarray, int]], sample_rate: int |
             log(f"note: stem {name!r} is {x.shape[1] / rate:.2f} s, shorter than the longest ({length / rate:.2f} s): "
                 "zero-padded at the end")
         stacked[i, :, : x.shape[1]] = x  # a mono stem broadcasts to both sides: dual mono
+    _warn_full_mix(stacked, [name for name, _ in out])
     return stacked, rate
+
+
+def _warn_full_mix(stacked: np.ndarray, names: Sequence[str]) -> None:
+    """Warn about a stem that is the mix of the others (a folder of stems with the mix in it)."""
+    if len(names) < 3:
+        return
+    mono = stacked.mean(1).astype(np.float64)
+    total = mono.sum(0)
+    for name, x in zip(names, mono):
+        rest = total - x
+        denom = np.sqrt(np.sum(x * x) * np.sum(rest * rest))
+        if denom > 0 and float(np.sum(x * rest) / denom) > FULL_MIX_CORRELATION:
+            warnings.warn(f"stem {name!r} looks like the full mix (it correlates above {FULL_MIX_CORRELATION} with the sum "
+                          "of the other stems): remove it from the stems, or the mix holds everything twice", stacklevel=3)
