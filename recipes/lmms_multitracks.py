@@ -15,7 +15,8 @@ independent check), it writes ``OUT_DIR/SONG/`` in the layout ``drywet mix eval`
   ground truth of the gain/pan part of a mix; plus the command, the LMMS version and the peaks.
 
 Found when trying it: LMMS runs headless as ``QT_QPA_PLATFORM=offscreen lmms --allowroot``;
-``rendertracks`` needs its output folder to exist; renders take about real time. Tracks inside
+``rendertracks`` needs its output folder to exist; a song renders in about 2 minutes here; a
+synth whose effects are removed can output NaN: that stem is dropped and listed in ``broken_stems``. Tracks inside
 beat/bassline containers keep their own volumes (they are part of that container's stem).
 """
 
@@ -33,6 +34,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from drywet import io
 
@@ -119,6 +121,12 @@ def render_song(project: Path, out: Path) -> dict:
         lmms("rendertracks", str(dry), "-f", "wav", "-a", "-o", str(song / "stems") + "/")
     mix, sr = io.read_audio(song / "mix.wav")
     files = sorted(io.audio_files(song / "stems"), key=lambda p: int(p.name.split("_", 1)[0]))  # "N_<track name>.wav"
+    broken = []
+    for f in list(files):  # a synth without its effects can blow up: such a stem is dropped and recorded
+        if not np.all(np.isfinite(sf.read(f, dtype="float32")[0])):
+            broken.append(f.name)
+            files.remove(f)
+            f.unlink()
     peaks = {p.name: float(np.abs(io.read_audio(p)[0]).max()) for p in files}
     unused = list(files)
     for track in settings:  # each instrument track's stem, by name in track order (containers have stems too)
@@ -127,7 +135,7 @@ def render_song(project: Path, out: Path) -> dict:
         if match:
             unused.remove(match)
     record = {"project": str(project), "command": " ".join(sys.argv), "lmms": "1.2.2", "sample_rate": sr,
-              "mix_peak": float(np.abs(mix).max()), "stem_peaks": peaks, "tracks": settings}
+              "mix_peak": float(np.abs(mix).max()), "stem_peaks": peaks, "broken_stems": broken, "tracks": settings}
     (song / "settings.json").write_text(json.dumps(record, indent=1))  # written last: its presence means done
     return record
 
